@@ -62,7 +62,7 @@ func goldenEvents() []*SessionEvent {
 	e = ev(2, time.Millisecond)
 	e.Event = &SessionEvent_HttpRequest{HttpRequest: &HTTPRequest{
 		ExchangeId: 1, Method: "POST", Host: "management.azure.com",
-		Path: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa/listKeys",
+		Path:  "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa/listKeys",
 		Query: "api-version=2025-01-01", Proto: "HTTP/2.0", Headers: hdr, Body: body, Identity: id, CredentialInjected: true,
 		Azure: &AzureOperation{Subscription: "s", ResourceGroup: "rg", Provider: "Microsoft.Storage",
 			ResourceType: "storageAccounts", ResourceName: "sa", Action: "listKeys", ApiVersion: "2025-01-01",
