@@ -7,12 +7,14 @@
 set -euo pipefail
 
 # What each package is for:
+#   clang, llvm, libbpf-dev        make generate: bpf2go compiles bpf/interlock.c
 #   postgresql, postgresql-client  test/pgtest starts real servers; psql is a test client
 #   protobuf-compiler              make generate (proto/)
 #   iproute2                       test/podsim and troubleshooting (ip netns, ip link)
 #   util-linux, mount              podsim's per-workload mount namespace (unshare, mount)
 #   ca-certificates, git, make     the build itself
 packages=(
+	clang llvm libbpf-dev
 	postgresql postgresql-client
 	protobuf-compiler
 	iproute2 util-linux mount

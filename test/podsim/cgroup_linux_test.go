@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Tests of the cgroup helpers: finding the mount, the id, and the kill
+// Tests of the cgroup helpers: the id and the kill
 // fallback for kernels without cgroup.kill.
 
 package podsim
@@ -8,39 +8,12 @@ package podsim
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"os/exec"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-func TestParseCgroup2Mount(t *testing.T) {
-	for _, tt := range []struct {
-		name, mounts, want string
-		unsupported        bool
-	}{
-		{"hybrid", "tmpfs /sys/fs/cgroup tmpfs rw 0 0\ncgroup /sys/fs/cgroup/cpu cgroup rw,cpu 0 0\ncgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0\n", "/sys/fs/cgroup/unified", false},
-		{"unified", "sysfs /sys sysfs rw 0 0\ncgroup2 /sys/fs/cgroup cgroup2 rw,nsdelegate 0 0\n", "/sys/fs/cgroup", false},
-		{"escaped", "none /mnt/my\\040cg cgroup2 rw 0 0\n", "/mnt/my cg", false},
-		{"v1 only", "cgroup /sys/fs/cgroup/cpu cgroup rw,cpu 0 0\n", "", true},
-		{"empty", "", "", true},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseCgroup2Mount([]byte(tt.mounts))
-			if tt.unsupported {
-				if !errors.Is(err, errors.ErrUnsupported) {
-					t.Fatalf("got %q, %v; want errors.ErrUnsupported", got, err)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("got %q, %v; want %q", got, err, tt.want)
-			}
-		})
-	}
-}
 
 // TestCgroupID checks that the inode number is the id the kernel's cgroup
 // file handle carries, which is what bpf_get_current_cgroup_id returns.

@@ -6,6 +6,8 @@
 package podsim
 
 import (
+	"github.com/interlockhq/interlock/internal/cgroups"
+
 	"context"
 	"errors"
 	"fmt"
@@ -96,7 +98,7 @@ func signalTree(dir string) error {
 		return fmt.Errorf("list cgroups: %w", err)
 	}
 	for _, d := range dirs {
-		pids, err := readPids(filepath.Join(d, "cgroup.procs"))
+		pids, err := cgroups.Procs(d)
 		if err != nil {
 			return fmt.Errorf("read cgroup.procs: %w", err)
 		}

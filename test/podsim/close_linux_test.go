@@ -6,6 +6,8 @@
 package podsim
 
 import (
+	"github.com/interlockhq/interlock/internal/cgroups"
+
 	"context"
 	"errors"
 	"fmt"
@@ -127,7 +129,7 @@ func TestNewCleansUpOnError(t *testing.T) {
 		}
 		t.Fatalf("New with a done ctx: %v, want context.Canceled", err)
 	}
-	root, err := cgroup2Mount()
+	root, err := cgroups.Mount()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@
 package podsim
 
 import (
+	"github.com/interlockhq/interlock/internal/cgroups"
+
 	"errors"
 	"fmt"
 	"net"
@@ -120,7 +122,7 @@ func (w *Workload) Pids() ([]int, error) {
 	if w.closed {
 		return nil, fmt.Errorf("podsim: pids: %w", net.ErrClosed)
 	}
-	pids, err := readPids(filepath.Join(w.cgroupPath, "cgroup.procs"))
+	pids, err := cgroups.Procs(w.cgroupPath)
 	if err != nil {
 		return nil, fmt.Errorf("podsim: pids: %w", err)
 	}

@@ -5,6 +5,8 @@
 package podsim
 
 import (
+	"github.com/interlockhq/interlock/internal/cgroups"
+
 	"context"
 	"errors"
 	"fmt"
@@ -49,7 +51,7 @@ func (w *Workload) setup(ctx context.Context, opts Options) error {
 	if w.tools, err = findTools(); err != nil {
 		return err
 	}
-	if w.cgroupRoot, err = cgroup2Mount(); err != nil {
+	if w.cgroupRoot, err = cgroups.Mount(); err != nil {
 		return err
 	}
 	if _, err := os.Stat("/etc/hosts"); err != nil {
@@ -61,7 +63,7 @@ func (w *Workload) setup(ctx context.Context, opts Options) error {
 	if err := w.claimName(opts.Name); err != nil {
 		return err
 	}
-	if w.cgroupID, err = cgroupInode(w.cgroupPath); err != nil {
+	if w.cgroupID, err = cgroups.ID(w.cgroupPath); err != nil {
 		return err
 	}
 	fd, err := unix.Open(w.cgroupPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

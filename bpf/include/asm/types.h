@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: (MIT OR GPL-2.0-only) */
+/* Architecture-neutral shim: the BPF target has no asm/ directory of its own. */
+#include <asm-generic/types.h>
