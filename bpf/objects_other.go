@@ -25,7 +25,6 @@ func Probe() error { return unsupported("probe") }
 // Load fails: interception needs Linux.
 func Load(Config) (*Objects, error) { return nil, unsupported("load") }
 
-
 // NetnsCookie fails: netns cookies need Linux.
 func NetnsCookie(syscall.Conn) (uint64, error) { return 0, unsupported("netns cookie") }
 
