@@ -52,6 +52,8 @@ lint:
 ## test: every test, unit and end-to-end; needs root (eBPF, namespaces, cgroups)
 test: deps
 	@if [ "$$(id -u)" != 0 ]; then echo "make test needs root: sudo make test" >&2; exit 1; fi
+	@# bpffs where systemd would mount it; test packages run in parallel and share it.
+	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 ## bench: the Go benchmarks that exist (figures are printed, never asserted)

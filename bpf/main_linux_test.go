@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// main_test.go holds TestMain: the child-process modes of the test binary
-// and the unmounting of a bpffs that the tests mounted.
+// main_test.go holds TestMain: the child-process modes of the test binary.
 
 package bpf
 
@@ -9,8 +8,6 @@ import (
 	"fmt"
 	"os"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestMain(m *testing.M) {
@@ -21,14 +18,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	mounted, _ := isBPFFS(bpffsRoot)
-	code := m.Run()
-	if now, _ := isBPFFS(bpffsRoot); !mounted && now && os.Geteuid() == 0 {
-		// Load mounted it for the tests: leave the machine as found.
-		if err := unix.Unmount(bpffsRoot, 0); err != nil {
-			fmt.Fprintln(os.Stderr, "unmount bpffs:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	// bpffs stays mounted on /sys/fs/bpf if Load mounted it, as on any
+	// systemd machine: test packages run in parallel and share it.
+	os.Exit(m.Run())
 }
