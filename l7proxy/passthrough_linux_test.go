@@ -6,22 +6,17 @@
 package l7proxy
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net"
-	"net/netip"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/interlockhq/interlock/bpf"
 	"github.com/interlockhq/interlock/bpf/bpftest"
+	"github.com/interlockhq/interlock/test/echoproc"
 	"github.com/interlockhq/interlock/test/podsim"
 )
 
@@ -60,55 +55,6 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{objs: objs, w: w, l: l}
 }
 
-// randomLoopback443 returns 127.a.b.c:443 with a random, non-trivial
-// address, so parallel test packages do not collide.
-func randomLoopback443() netip.AddrPort {
-	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, byte(1 + rand.IntN(250)), byte(rand.IntN(256)), byte(2 + rand.IntN(250))}), 443)
-}
-
-// server is the original destination, a child process outside every
-// workload.
-type server struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	out   *bufio.Reader
-}
-
-func startServer(t *testing.T, addr netip.AddrPort) *server {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$", addr.String())
-	cmd.Env = append(os.Environ(), childEnv+"=server")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	if line, err := s.out.ReadString('\n'); err != nil || line != "ready\n" {
-		t.Fatalf("server did not start: %q %v", line, err)
-	}
-	return s
-}
-
-// accepted stops the server and returns how many connections it accepted.
-func (s *server) accepted(t *testing.T) int {
-	t.Helper()
-	s.stdin.Close()
-	var n int
-	if _, err := fmt.Fscan(s.out, &n); err != nil {
-		t.Fatalf("read server count: %v", err)
-	}
-	return n
-}
-
 // procIO returns this process's rchar and wchar: bytes that passed through
 // read/write-like system calls into or out of user space. splice(2) does
 // not count.
@@ -131,14 +77,13 @@ func procIO(t *testing.T) (rchar, wchar int64) {
 // destination, and none of those bytes cross the proxy's user space.
 func TestPassthroughSplice(t *testing.T) {
 	f := newFixture(t)
-	dst := randomLoopback443()
-	srv := startServer(t, dst)
+	dst := echoproc.RandomLoopback(443)
+	srv := echoproc.StartServer(t, dst)
 
 	const size = 64 << 20
-	agent := exec.Command(os.Args[0], "-test.run=^$", dst.String(), fmt.Sprint(size))
-	agent.Env = append(os.Environ(), childEnv+"=agent")
+	agent := echoproc.Agent(dst, size)
 	var agentOut strings.Builder
-	agent.Stdout, agent.Stderr = &agentOut, os.Stderr
+	agent.Stdout = &agentOut
 	if err := f.w.Start(agent); err != nil {
 		t.Fatal(err)
 	}
@@ -183,14 +128,14 @@ func TestPassthroughSplice(t *testing.T) {
 	if err := agent.Wait(); err != nil {
 		t.Fatalf("agent: %v", err)
 	}
-	var res agentResult
-	if err := json.Unmarshal([]byte(agentOut.String()), &res); err != nil {
-		t.Fatalf("agent output %q: %v", agentOut.String(), err)
+	res, err := echoproc.ParseAgent([]byte(agentOut.String()))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if res.Peer != dst.String() || !res.Match || res.Echoed != size {
 		t.Errorf("agent saw %+v; want peer %v and its %d bytes echoed intact", res, dst, size)
 	}
-	if n := srv.accepted(t); n != 1 {
+	if n := srv.Accepted(t); n != 1 {
 		t.Errorf("destination accepted %d connections, want 1 (the proxy's)", n)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/interlockhq/interlock/internal/cgroups"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,7 +45,7 @@ func TestKillFallback(t *testing.T) {
 	waitPids(t, w, 3)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	if err := waitEmpty(ctx, w.CgroupPath(), true); err != nil {
+	if err := cgroups.WaitEmpty(ctx, w.CgroupPath(), true); err != nil {
 		t.Fatal(err)
 	}
 	for _, cmd := range cmds {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/interlockhq/interlock/internal/cgroups"
 	"golang.org/x/sys/unix"
 )
 
@@ -41,7 +42,7 @@ func (w *Workload) teardown() error {
 	defer cancel()
 	var errs []error
 	if w.cgroupPath != "" {
-		if err := killCgroup(ctx, w.cgroupPath); err != nil {
+		if err := cgroups.Kill(ctx, w.cgroupPath); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -52,7 +53,7 @@ func (w *Workload) teardown() error {
 		w.sys.cgroupFD = -1
 	}
 	if w.cgroupPath != "" {
-		if err := removeCgroup(ctx, w.cgroupPath); err != nil {
+		if err := cgroups.Remove(ctx, w.cgroupPath); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -6,8 +6,6 @@
 package podsim
 
 import (
-	"github.com/interlockhq/interlock/internal/cgroups"
-
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/interlockhq/interlock/internal/cgroups"
 	"github.com/interlockhq/interlock/test/testenv"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"

@@ -5,8 +5,6 @@
 package podsim
 
 import (
-	"github.com/interlockhq/interlock/internal/cgroups"
-
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +12,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/interlockhq/interlock/internal/cgroups"
 	"github.com/vishvananda/netns"
 )
 

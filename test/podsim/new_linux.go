@@ -5,8 +5,6 @@
 package podsim
 
 import (
-	"github.com/interlockhq/interlock/internal/cgroups"
-
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/interlockhq/interlock/internal/cgroups"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"

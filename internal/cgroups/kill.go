@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// cgroup v2: emptying a workload's cgroup (cgroup.kill or SIGKILL per pid)
-// and removing it with whatever a process made below it.
+// Emptying a cgroup (cgroup.kill, or SIGKILL per pid) and removing it with
+// whatever its processes made below it.
 
-package podsim
+package cgroups
 
 import (
-	"github.com/interlockhq/interlock/internal/cgroups"
-
 	"context"
 	"errors"
 	"fmt"
@@ -51,23 +49,23 @@ func populated(dir string) (bool, error) {
 	return false, fmt.Errorf("no populated field in %s/cgroup.events", dir)
 }
 
-// killCgroup kills every process in dir and below and waits until none is
+// Kill kills every process in dir and below and waits until none is
 // left: with cgroup.kill (Linux 5.14+), else with SIGKILL for each pid, again
 // and again until the cgroup is empty (a process may fork meanwhile).
-func killCgroup(ctx context.Context, dir string) error {
+func Kill(ctx context.Context, dir string) error {
 	useKillFile := true
 	if err := os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0); err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("write cgroup.kill: %w", err)
+			return fmt.Errorf("cgroups: write cgroup.kill: %w", err)
 		}
 		useKillFile = false
 	}
-	return waitEmpty(ctx, dir, !useKillFile)
+	return WaitEmpty(ctx, dir, !useKillFile)
 }
 
-// waitEmpty polls until dir holds no process; with signal it SIGKILLs every
+// WaitEmpty polls until dir holds no process; with signal it SIGKILLs every
 // pid it still finds on each round.
-func waitEmpty(ctx context.Context, dir string, signal bool) error {
+func WaitEmpty(ctx context.Context, dir string, signal bool) error {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -78,14 +76,14 @@ func waitEmpty(ctx context.Context, dir string, signal bool) error {
 		}
 		busy, err := populated(dir)
 		if err != nil {
-			return fmt.Errorf("wait for empty cgroup: %w", err)
+			return fmt.Errorf("cgroups: wait for empty cgroup: %w", err)
 		}
 		if !busy {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for empty cgroup %s: %w", dir, ctx.Err())
+			return fmt.Errorf("cgroups: wait for empty cgroup %s: %w", dir, ctx.Err())
 		case <-tick.C:
 		}
 	}
@@ -95,10 +93,10 @@ func waitEmpty(ctx context.Context, dir string, signal bool) error {
 func signalTree(dir string) error {
 	dirs, err := subtree(dir)
 	if err != nil {
-		return fmt.Errorf("list cgroups: %w", err)
+		return fmt.Errorf("cgroups: list %s: %w", dir, err)
 	}
 	for _, d := range dirs {
-		pids, err := cgroups.Procs(d)
+		pids, err := Procs(d)
 		if err != nil {
 			return fmt.Errorf("read cgroup.procs: %w", err)
 		}
@@ -111,15 +109,15 @@ func signalTree(dir string) error {
 	return nil
 }
 
-// removeCgroup removes dir and any cgroup a workload made below it, deepest
+// Remove removes dir and any cgroup a process made below it, deepest
 // first. The kernel may report EBUSY briefly after the last process left.
-func removeCgroup(ctx context.Context, dir string) error {
+func Remove(ctx context.Context, dir string) error {
 	dirs, err := subtree(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("list cgroups: %w", err)
+		return fmt.Errorf("cgroups: list %s: %w", dir, err)
 	}
 	for _, d := range dirs {
 		for {
@@ -128,11 +126,11 @@ func removeCgroup(ctx context.Context, dir string) error {
 				break
 			}
 			if !errors.Is(err, unix.EBUSY) {
-				return fmt.Errorf("remove cgroup: %w", err)
+				return fmt.Errorf("cgroups: remove %s: %w", d, err)
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("remove cgroup %s: %w (%w)", d, err, ctx.Err())
+				return fmt.Errorf("cgroups: remove %s: %w (%w)", d, err, ctx.Err())
 			case <-time.After(5 * time.Millisecond):
 			}
 		}

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package nodeagent is the node runtime: it loads (or takes over) the BPF
+// interception, attaches it to each workload's cgroup, opens the proxy
+// listeners the kernel redirects to — on the host's loopback for VM
+// workloads, inside each pod's network namespace for pods — and serves
+// every accepted connection (see package l7proxy).
+//
+// Lifecycle and failure: an Agent that stops without DetachOnExit leaves
+// the interception pinned, so a restart or upgrade never lets a workload's
+// connection bypass the proxy: while no agent listens, intercepted connects
+// fail at once (EPERM), unless the workload is fail-open. The next Agent
+// takes the pins over.
+//
+// The local API (a root-only unix socket) lets `interlock exec` register a
+// new VM workload for the command it runs.
+package nodeagent

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Serving accepted connections, and dialing their original destinations.
+
+package nodeagent
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/interlockhq/interlock/l7proxy"
+)
+
+// dialTimeout bounds the dial of an original destination.
+const dialTimeout = 10 * time.Second
+
+// serve accepts connections on l until l is closed, and serves each on its
+// own goroutine with ctx.
+func (a *Agent) serve(ctx context.Context, l *l7proxy.Listener, dial Dialer) {
+	for {
+		c, err := l.Accept(ctx)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				a.log.Error("accept", "listener", l.Addr(), "err", err)
+			}
+			return
+		}
+		a.accepted.Add(1)
+		a.conns.Add(1)
+		go func() {
+			defer a.conns.Done()
+			if a.cfg.Handle != nil {
+				a.cfg.Handle(ctx, c, dial)
+				return
+			}
+			a.passthrough(ctx, c, dial)
+		}()
+	}
+}
+
+// passthrough relays c to its original destination without inspecting it.
+func (a *Agent) passthrough(ctx context.Context, c *l7proxy.Conn, dial Dialer) {
+	dst := c.Upstream()
+	up, err := dial(ctx, dst)
+	if err != nil {
+		a.log.Warn("dial original destination", "workload", c.Workload.Name, "dst", dst, "err", err)
+		c.Close()
+		return
+	}
+	st, err := l7proxy.Passthrough(ctx, c.TCPConn, up)
+	a.log.Debug("passthrough done", "workload", c.Workload.Name, "dst", dst,
+		"from_client", st.FromClient, "to_client", st.ToClient, "err", err)
+}
+
+// dialHost dials from the host's network namespace (VM workloads).
+func dialHost(ctx context.Context, dst netip.AddrPort) (*net.TCPConn, error) {
+	d := net.Dialer{Timeout: dialTimeout}
+	c, err := d.DialContext(ctx, "tcp", dst.String())
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.TCPConn), nil
+}
