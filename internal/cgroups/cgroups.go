@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // ErrNoCgroup2 is returned when no cgroup v2 file system is mounted; it
@@ -64,26 +62,6 @@ func unescapeMount(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
-}
-
-// ID returns the id of the cgroup v2 directory dir: the kernfs inode number,
-// which is what bpf_get_current_cgroup_id returns for its tasks.
-func ID(dir string) (uint64, error) {
-	var fs unix.Statfs_t
-	if err := unix.Statfs(dir, &fs); err != nil {
-		return 0, fmt.Errorf("cgroups: %s: %w", dir, err)
-	}
-	if fs.Type != unix.CGROUP2_SUPER_MAGIC {
-		return 0, fmt.Errorf("cgroups: %s: not on a cgroup v2 file system", dir)
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(dir, &st); err != nil {
-		return 0, fmt.Errorf("cgroups: %s: %w", dir, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return 0, fmt.Errorf("cgroups: %s: not a directory", dir)
-	}
-	return st.Ino, nil
 }
 
 // Procs returns the processes listed in dir's cgroup.procs (not those of
