@@ -58,7 +58,9 @@ test: deps
 
 ## bench: the Go benchmarks that exist (figures are printed, never asserted)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /bench$$)
+	@# bench/ runs whole scenarios per iteration (1 GiB streams, 20,000 connects).
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./bench/
 
 ## deps: install the system packages the build and tests use (Debian, as root)
 deps:

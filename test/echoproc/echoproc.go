@@ -23,6 +23,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -44,8 +45,14 @@ func Main(m *testing.M) {
 		err = agent(args[0], args[1])
 	case "loop":
 		err = loop(args[0], args[1])
+	case "conns":
+		err = conns(args[0], args[1])
+	case "send":
+		err = send(args[0], args[1])
 	case "server":
-		err = server(args[1])
+		err = server(args[1], false)
+	case "sink":
+		err = server(args[1], true)
 	default:
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
@@ -206,7 +213,19 @@ type Server struct {
 // kills it on cleanup.
 func StartServer(t testing.TB, addr netip.AddrPort) *Server {
 	t.Helper()
-	cmd := command("server", "-", addr.String())
+	return startServer(t, "server", addr)
+}
+
+// StartSink starts a server on addr that reads and discards everything it
+// receives (for throughput runs), outside every workload.
+func StartSink(t testing.TB, addr netip.AddrPort) *Server {
+	t.Helper()
+	return startServer(t, "sink", addr)
+}
+
+func startServer(t testing.TB, mode string, addr netip.AddrPort) *Server {
+	t.Helper()
+	cmd := command(mode, "-", addr.String())
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +257,7 @@ func (s *Server) Accepted(t testing.TB) int {
 	return n
 }
 
-func server(addr string) error {
+func server(addr string, sink bool) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -253,6 +272,10 @@ func server(addr string) error {
 			accepted <- struct{}{}
 			go func() {
 				defer c.Close()
+				if sink {
+					_, _ = io.Copy(io.Discard, c)
+					return
+				}
 				_, _ = io.Copy(c, c)
 			}()
 		}
@@ -268,4 +291,113 @@ func server(addr string) error {
 // so parallel test packages do not collide on an original destination.
 func RandomLoopback(port uint16) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, byte(1 + rand.IntN(250)), byte(rand.IntN(256)), byte(2 + rand.IntN(250))}), port)
+}
+
+// ConnsResult is what a connect-latency run prints.
+type ConnsResult struct {
+	N     int   `json:"n"`
+	P50Ns int64 `json:"p50Ns"`
+	P99Ns int64 `json:"p99Ns"`
+	AvgNs int64 `json:"avgNs"`
+}
+
+// Conns returns the command of a connect-latency run: n times connect() to
+// addr and close it at once with a reset (SO_LINGER 0, so no TIME_WAIT
+// piles up), timing each connect()+close().
+func Conns(addr netip.AddrPort, n int) *exec.Cmd {
+	return command("conns", addr.String(), strconv.Itoa(n))
+}
+
+// ParseConns decodes a connect-latency run's output.
+func ParseConns(out []byte) (ConnsResult, error) {
+	var r ConnsResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return r, fmt.Errorf("conns output %q: %w", out, err)
+	}
+	return r, nil
+}
+
+func conns(addr, count string) error {
+	n, err := strconv.Atoi(count)
+	if err != nil {
+		return err
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return err
+	}
+	sa := &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	lat := make([]int64, n)
+	var sum int64
+	for i := range n {
+		// Raw system calls: what is timed is the kernel's connect path
+		// (where the BPF programs run), not Go's poller.
+		start := time.Now()
+		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		if err := syscall.Connect(fd, sa); err != nil {
+			syscall.Close(fd)
+			return fmt.Errorf("connect %d: %w", i, err)
+		}
+		_ = syscall.SetsockoptLinger(fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
+		syscall.Close(fd)
+		lat[i] = time.Since(start).Nanoseconds()
+		sum += lat[i]
+	}
+	slices.Sort(lat)
+	res := ConnsResult{N: n, P50Ns: lat[n/2], P99Ns: lat[n*99/100], AvgNs: sum / int64(n)}
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// SendResult is what a send run prints.
+type SendResult struct {
+	Bytes int64 `json:"bytes"`
+	Ns    int64 `json:"ns"` // from connect to the server's close
+}
+
+// Send returns the command of a throughput run: connect to addr, write n
+// bytes, half-close, and wait until the server closes.
+func Send(addr netip.AddrPort, n int64) *exec.Cmd {
+	return command("send", addr.String(), strconv.FormatInt(n, 10))
+}
+
+// ParseSend decodes a send run's output.
+func ParseSend(out []byte) (SendResult, error) {
+	var r SendResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return r, fmt.Errorf("send output %q: %w", out, err)
+	}
+	return r, nil
+}
+
+func send(addr, size string) error {
+	n, err := strconv.ParseInt(size, 10, 64)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	buf := make([]byte, 256<<10)
+	var sent int64
+	for sent < n {
+		m := min(int64(len(buf)), n-sent)
+		w, err := c.Write(buf[:m])
+		sent += int64(w)
+		if err != nil {
+			return err
+		}
+	}
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(SendResult{Bytes: sent, Ns: time.Since(start).Nanoseconds()})
 }
