@@ -11,14 +11,14 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/interlockhq/interlock/bpf"
-	"github.com/interlockhq/interlock/internal/cgroups"
 	"github.com/interlockhq/interlock/l7proxy"
+	"github.com/interlockhq/interlock/nodeagent/workload"
 )
 
 // DefaultProxyPort is the loopback port of the proxy listeners.
@@ -41,8 +41,16 @@ type Config struct {
 	// ProxyPort is the port of the proxy listeners on 127.0.0.1 and [::1]
 	// in each workload's network namespace. Zero means DefaultProxyPort.
 	ProxyPort uint16
-	// Workloads are the VM workloads to intercept from the start.
-	Workloads []WorkloadConfig
+	// Discovery says which workloads to intercept: VM cgroups and units,
+	// and Kubernetes pods by selector. Workloads can also be added with
+	// Attach (interlock exec does, through the local API).
+	Discovery workload.Config
+	// ScanInterval is how often Discovery is rescanned; zero means
+	// workload.DefaultInterval.
+	ScanInterval time.Duration
+	// FailOpen names workloads whose connections pass uninspected while
+	// the proxy is down, instead of being refused. The choice is logged.
+	FailOpen []string
 	// DetachOnExit removes interception when Run returns. Without it, the
 	// pins stay and intercepted connects fail closed until the next agent.
 	DetachOnExit bool
@@ -58,50 +66,39 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// WorkloadConfig names a VM workload: a cgroup v2 directory whose
-// processes are intercepted.
-type WorkloadConfig struct {
-	Name string
-	// Cgroup is the cgroup directory, absolute or relative to the cgroup2
-	// mount.
-	Cgroup string
-	// FailOpen lets the workload's connections through uninspected while
-	// the proxy is down, instead of refusing them. Recorded, never silent.
-	FailOpen bool
-}
-
-// Dialer dials a connection's original destination from the right
+// Dialer dials a connection's original destination from the workload's
 // network namespace.
 type Dialer func(ctx context.Context, dst netip.AddrPort) (*net.TCPConn, error)
 
-// Agent is a running node agent. Its methods are safe for concurrent use.
+// Agent is a node agent. Its methods are safe for concurrent use.
 type Agent struct {
 	cfg  Config
 	log  *slog.Logger
 	objs *bpf.Objects
-	root string // cgroup2 mount
-
 	host []*l7proxy.Listener // host-network listeners (VM workloads)
+	port6 uint16             // ProxyPort, or 0 where [::1] cannot be listened on
 
-	mu     sync.Mutex
-	nextID uint32
-	byCg   map[uint64]*workload // by cgroup id; guarded by mu
-	loops  sync.WaitGroup       // accept loops
-	conns  sync.WaitGroup       // connections being served
+	mu       sync.Mutex
+	nextID   uint32
+	attached map[uint64]*attached // by cgroup id; guarded by mu
+	connCtx  context.Context      // set by Run before anything is attached
 
-	accepted atomic.Uint64 // connections accepted and resolved
+	loops    sync.WaitGroup // accept loops
+	conns    sync.WaitGroup // connections being served
+	accepted atomic.Uint64  // connections accepted and resolved
 }
 
-// workload is an attached workload.
-type workload struct {
-	id   uint32
-	info l7proxy.Workload
-	cfg  WorkloadConfig
+// attached is a workload the agent intercepts.
+type attached struct {
+	id        uint32
+	w         workload.Workload
+	info      l7proxy.Workload
+	listeners []*l7proxy.Listener // in the pod's network namespace; none for VMs
 }
 
 // New checks that this kernel can intercept (and says exactly what is
 // missing if not), loads or takes over the BPF objects, and opens the
-// host's proxy listeners. Run starts serving.
+// host's proxy listeners. Run serves.
 func New(cfg Config) (_ *Agent, err error) {
 	if cfg.ProxyPort == 0 {
 		cfg.ProxyPort = DefaultProxyPort
@@ -109,126 +106,213 @@ func New(cfg Config) (_ *Agent, err error) {
 	if cfg.DrainTimeout == 0 {
 		cfg.DrainTimeout = DefaultDrainTimeout
 	}
+	if cfg.ScanInterval == 0 {
+		cfg.ScanInterval = workload.DefaultInterval
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	if err := bpf.Probe(); err != nil {
-		return nil, fmt.Errorf("nodeagent: transparent mode is not available on this machine (use --mode=proxy instead): %w", err)
+	if cfg.Discovery.Logger == nil {
+		cfg.Discovery.Logger = log
 	}
-	root, err := cgroups.Mount()
-	if err != nil {
-		return nil, fmt.Errorf("nodeagent: %w", err)
+	if err := bpf.Probe(); err != nil {
+		return nil, fmt.Errorf("nodeagent: transparent interception is not available on this machine: %w", err)
 	}
 	cfg.BPF.Logger = log
 	objs, err := bpf.Load(cfg.BPF)
 	if err != nil {
 		return nil, fmt.Errorf("nodeagent: %w", err)
 	}
-	a := &Agent{cfg: cfg, log: log, objs: objs, root: root, nextID: 1, byCg: map[uint64]*workload{}}
+	a := &Agent{cfg: cfg, log: log, objs: objs, nextID: 1, attached: map[uint64]*attached{}}
 	defer func() {
 		if err != nil {
-			a.closeListeners()
+			closeAll(a.host)
 			objs.Close()
 		}
 	}()
-	for _, addr := range []string{"127.0.0.1", "::1"} {
-		ln, err := net.Listen("tcp", net.JoinHostPort(addr, fmt.Sprint(cfg.ProxyPort)))
-		if err != nil {
-			return nil, fmt.Errorf("nodeagent: proxy listener: %w", err)
-		}
-		l, err := l7proxy.NewListener(ln, l7proxy.ListenerConfig{Resolver: objs, Workload: a.lookup, Logger: log})
-		if err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("nodeagent: %w", err)
-		}
-		a.host = append(a.host, l)
+	host, v6, err := a.listen(func(network, addr string) (net.Listener, error) { return net.Listen(network, addr) })
+	if err != nil {
+		return nil, fmt.Errorf("nodeagent: host proxy listener: %w", err)
+	}
+	a.host = host
+	if v6 {
+		a.port6 = cfg.ProxyPort
 	}
 	return a, nil
 }
 
-// Run attaches the configured workloads, serves connections until ctx is
-// done, then shuts down: workloads are marked not ready (their new
-// connects fail closed), the listeners close, connections in flight get
-// Config.DrainTimeout to finish, and the interception stays pinned unless
-// Config.DetachOnExit. Call Run once.
+// listen opens the proxy listeners on 127.0.0.1 and, where IPv6 works,
+// [::1] with listenFn, and reports whether the IPv6 one is up.
+func (a *Agent) listen(listenFn func(network, addr string) (net.Listener, error)) ([]*l7proxy.Listener, bool, error) {
+	port := fmt.Sprint(a.cfg.ProxyPort)
+	var out []*l7proxy.Listener
+	v6 := false
+	for _, addr := range []string{"127.0.0.1", "::1"} {
+		ln, err := listenFn("tcp", net.JoinHostPort(addr, port))
+		if err != nil {
+			if addr == "::1" {
+				// No IPv6 loopback: IPv6 connects of the workload fail
+				// closed (ProxyPort6 = 0) instead of being served.
+				a.log.Warn("no IPv6 proxy listener; IPv6 connections will be refused", "err", err)
+				continue
+			}
+			closeAll(out)
+			return nil, false, err
+		}
+		l, err := l7proxy.NewListener(ln, l7proxy.ListenerConfig{Resolver: a.objs, Workload: a.lookup, Logger: a.log})
+		if err != nil {
+			ln.Close()
+			closeAll(out)
+			return nil, false, err
+		}
+		out = append(out, l)
+		v6 = v6 || addr == "::1"
+	}
+	return out, v6, nil
+}
+
+// Run serves until ctx is done: it attaches the workloads Discovery finds
+// (and keeps rescanning), serves connections, then shuts down: workloads
+// are marked not ready (their new connects fail closed), the listeners
+// close, connections in flight get Config.DrainTimeout to finish, and the
+// interception stays pinned unless Config.DetachOnExit. Call Run once.
 func (a *Agent) Run(ctx context.Context) error {
 	// Connections outlive ctx by the drain timeout.
 	connCtx, cancelConns := context.WithCancel(context.WithoutCancel(ctx))
-	defer a.shutdown(cancelConns)
-	for _, w := range a.cfg.Workloads {
-		if _, err := a.AddWorkload(w); err != nil {
-			return err
-		}
-	}
-	for _, l := range a.host {
-		a.loops.Add(1)
-		go func() {
-			defer a.loops.Done()
-			a.serve(connCtx, l, dialHost)
-		}()
-	}
-	a.log.Info("node agent running", "proxy_port", a.cfg.ProxyPort, "pin_dir", a.objs.PinDir(), "workloads", len(a.cfg.Workloads))
-	<-ctx.Done()
-	return nil
-}
-
-// AddWorkload attaches interception to a VM workload's cgroup and marks it
-// ready. It returns the cgroup id. Adding an attached cgroup again updates
-// it.
-func (a *Agent) AddWorkload(w WorkloadConfig) (uint64, error) {
-	if w.Name == "" || w.Cgroup == "" {
-		return 0, errors.New("nodeagent: workload needs a name and a cgroup")
-	}
-	dir := w.Cgroup
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(a.root, dir)
-	}
-	id, err := cgroups.ID(dir)
-	if err != nil {
-		return 0, fmt.Errorf("nodeagent: workload %s: %w", w.Name, err)
-	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	wl := a.byCg[id]
-	if wl == nil {
-		wl = &workload{id: a.nextID}
-		a.nextID++
-	}
-	wl.cfg = w
-	wl.info = l7proxy.Workload{Kind: "vm", Name: w.Name, CgroupPath: dir, CgroupID: id}
-	port := a.cfg.ProxyPort
-	bw := bpf.Workload{ID: wl.id, ProxyPort4: port, ProxyPort6: port, Ready: true, FailOpen: w.FailOpen}
-	if err := a.objs.Attach(dir, bw); err != nil {
-		return 0, fmt.Errorf("nodeagent: workload %s: %w", w.Name, err)
-	}
-	a.byCg[id] = wl
-	a.log.Info("intercepting workload", "name", w.Name, "cgroup", dir, "cgroup_id", id, "fail_open", w.FailOpen)
-	return id, nil
-}
-
-// RemoveWorkload detaches interception from a workload's cgroup.
-func (a *Agent) RemoveWorkload(cgroupID uint64) error {
-	a.mu.Lock()
-	wl := a.byCg[cgroupID]
-	delete(a.byCg, cgroupID)
+	a.connCtx = connCtx
 	a.mu.Unlock()
-	if err := a.objs.DetachID(cgroupID); err != nil {
+	defer a.shutdown(cancelConns)
+	for _, l := range a.host {
+		a.serveLoop(connCtx, l, dialHost)
+	}
+	scanner, err := workload.NewScanner(a.cfg.Discovery)
+	if err != nil {
 		return fmt.Errorf("nodeagent: %w", err)
 	}
-	if wl != nil {
-		a.log.Info("stopped intercepting workload", "name", wl.info.Name, "cgroup_id", cgroupID)
+	a.log.Info("node agent running", "proxy_port", a.cfg.ProxyPort, "pin_dir", a.objs.PinDir())
+	err = scanner.Run(ctx, a.cfg.ScanInterval, func(added, removed []workload.Workload) {
+		for _, w := range removed {
+			a.detachKey(w.CgroupID, w.Key())
+		}
+		for _, w := range added {
+			if _, err := a.Attach(ctx, w); err != nil {
+				a.log.Error("attach workload", "workload", w.String(), "err", err)
+			}
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("nodeagent: workload discovery: %w", err)
 	}
 	return nil
 }
 
-// Workloads returns the attached workloads.
+func (a *Agent) serveLoop(ctx context.Context, l *l7proxy.Listener, dial Dialer) {
+	a.loops.Add(1)
+	go func() {
+		defer a.loops.Done()
+		a.serve(ctx, l, dial)
+	}()
+}
+
+// Attach intercepts w: for a pod it opens the proxy listeners inside the
+// pod's network namespace; then it attaches the BPF programs to w's cgroup
+// and marks it ready. It returns the cgroup id. Attaching a cgroup again
+// with the same workload is a no-op; with another, it replaces it.
+func (a *Agent) Attach(ctx context.Context, w workload.Workload) (uint64, error) {
+	if w.Name == "" || w.CgroupPath == "" || w.CgroupID == 0 {
+		return 0, errors.New("nodeagent: workload needs a name, a cgroup path and its id")
+	}
+	a.mu.Lock()
+	connCtx := a.connCtx
+	old := a.attached[w.CgroupID]
+	a.mu.Unlock()
+	if connCtx == nil {
+		return 0, errors.New("nodeagent: attach before Run")
+	}
+	if old != nil && old.w.Key() == w.Key() {
+		return w.CgroupID, nil
+	}
+	if old != nil {
+		a.detachKey(w.CgroupID, old.w.Key())
+	}
+	at := &attached{w: w, info: proxyWorkload(w)}
+	port6 := a.port6
+	if w.NetnsPath != "" {
+		ls, v6, err := a.listen(func(network, addr string) (net.Listener, error) { return w.Listen(ctx, network, addr) })
+		if err != nil {
+			return 0, fmt.Errorf("nodeagent: workload %s: proxy listener in its network namespace: %w", w, err)
+		}
+		at.listeners = ls
+		port6 = 0
+		if v6 {
+			port6 = a.cfg.ProxyPort
+		}
+		dial := func(ctx context.Context, dst netip.AddrPort) (*net.TCPConn, error) {
+			c, err := w.Dial(ctx, "tcp", dst.String())
+			if err != nil {
+				return nil, err
+			}
+			return c.(*net.TCPConn), nil
+		}
+		for _, l := range ls {
+			a.serveLoop(connCtx, l, dial)
+		}
+	}
+	a.mu.Lock()
+	at.id = a.nextID
+	a.nextID++
+	a.attached[w.CgroupID] = at
+	a.mu.Unlock()
+	failOpen := slices.Contains(a.cfg.FailOpen, w.Name)
+	bw := bpf.Workload{ID: at.id, ProxyPort4: a.cfg.ProxyPort, ProxyPort6: port6, Ready: true, FailOpen: failOpen}
+	if err := a.objs.Attach(w.CgroupPath, bw); err != nil {
+		a.detachKey(w.CgroupID, w.Key())
+		return 0, fmt.Errorf("nodeagent: workload %s: %w", w, err)
+	}
+	a.log.Info("intercepting workload", "workload", w.String(), "cgroup", w.CgroupPath, "cgroup_id", w.CgroupID,
+		"netns", w.NetnsPath, "fail_open", failOpen)
+	return w.CgroupID, nil
+}
+
+// Detach stops intercepting the workload of cgroupID.
+func (a *Agent) Detach(cgroupID uint64) error {
+	a.mu.Lock()
+	at := a.attached[cgroupID]
+	a.mu.Unlock()
+	if at == nil {
+		return fmt.Errorf("nodeagent: detach cgroup %d: %w", cgroupID, bpf.ErrNotFound)
+	}
+	return a.detachKey(cgroupID, at.w.Key())
+}
+
+// detachKey detaches cgroupID if it still holds the workload with key.
+func (a *Agent) detachKey(cgroupID uint64, key string) error {
+	a.mu.Lock()
+	at := a.attached[cgroupID]
+	if at == nil || at.w.Key() != key {
+		a.mu.Unlock()
+		return nil
+	}
+	delete(a.attached, cgroupID)
+	a.mu.Unlock()
+	err := a.objs.DetachID(cgroupID)
+	closeAll(at.listeners)
+	if err != nil {
+		return fmt.Errorf("nodeagent: %w", err)
+	}
+	a.log.Info("stopped intercepting workload", "workload", at.w.String(), "cgroup_id", cgroupID)
+	return nil
+}
+
+// Workloads returns the intercepted workloads.
 func (a *Agent) Workloads() []l7proxy.Workload {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]l7proxy.Workload, 0, len(a.byCg))
-	for _, w := range a.byCg {
-		out = append(out, w.info)
+	out := make([]l7proxy.Workload, 0, len(a.attached))
+	for _, at := range a.attached {
+		out = append(out, at.info)
 	}
 	return out
 }
@@ -243,11 +327,18 @@ func (a *Agent) Objects() *bpf.Objects { return a.objs }
 func (a *Agent) lookup(cgroupID uint64) (l7proxy.Workload, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	w, ok := a.byCg[cgroupID]
+	at, ok := a.attached[cgroupID]
 	if !ok {
 		return l7proxy.Workload{}, false
 	}
-	return w.info, true
+	return at.info, true
+}
+
+func proxyWorkload(w workload.Workload) l7proxy.Workload {
+	return l7proxy.Workload{
+		Kind: string(w.Kind), Name: w.Name, Namespace: w.Namespace, PodUID: w.PodUID,
+		ServiceAccount: w.ServiceAccount, Unit: w.Unit, CgroupPath: w.CgroupPath, CgroupID: w.CgroupID,
+	}
 }
 
 // shutdown stops serving. Workloads go not-ready first, so that from here
@@ -258,18 +349,21 @@ func (a *Agent) lookup(cgroupID uint64) (l7proxy.Workload, bool) {
 func (a *Agent) shutdown(cancelConns context.CancelFunc) {
 	defer cancelConns()
 	a.mu.Lock()
-	ids := make([]uint64, 0, len(a.byCg))
-	for id := range a.byCg {
-		ids = append(ids, id)
+	all := make([]*attached, 0, len(a.attached))
+	for _, at := range a.attached {
+		all = append(all, at)
 	}
 	a.mu.Unlock()
-	for _, id := range ids {
-		if err := a.objs.SetReady(id, false); err != nil {
-			a.log.Error("mark not ready", "cgroup_id", id, "err", err)
+	for _, at := range all {
+		if err := a.objs.SetReady(at.w.CgroupID, false); err != nil {
+			a.log.Error("mark not ready", "workload", at.w.String(), "err", err)
 		}
 	}
 	time.Sleep(backlogGrace)
-	a.closeListeners()
+	closeAll(a.host)
+	for _, at := range all {
+		closeAll(at.listeners)
+	}
 	a.loops.Wait()
 	drained := make(chan struct{})
 	go func() { a.conns.Wait(); close(drained) }()
@@ -281,13 +375,11 @@ func (a *Agent) shutdown(cancelConns context.CancelFunc) {
 		<-drained
 	}
 	if a.cfg.DetachOnExit {
-		for _, id := range ids {
-			if err := a.objs.DetachID(id); err != nil {
-				a.log.Error("detach", "cgroup_id", id, "err", err)
+		for _, at := range all {
+			if err := a.objs.DetachID(at.w.CgroupID); err != nil {
+				a.log.Error("detach", "workload", at.w.String(), "err", err)
 			}
 		}
-	}
-	if a.cfg.DetachOnExit {
 		if err := a.objs.Unpin(); err != nil {
 			a.log.Error("unpin", "err", err)
 		}
@@ -302,8 +394,8 @@ func (a *Agent) shutdown(cancelConns context.CancelFunc) {
 	}
 }
 
-func (a *Agent) closeListeners() {
-	for _, l := range a.host {
+func closeAll(ls []*l7proxy.Listener) {
+	for _, l := range ls {
 		l.Close()
 	}
 }

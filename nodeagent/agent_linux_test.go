@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,8 +22,11 @@ import (
 	"github.com/interlockhq/interlock/bpf"
 	"github.com/interlockhq/interlock/bpf/bpftest"
 	"github.com/interlockhq/interlock/internal/cgroups"
+	"github.com/interlockhq/interlock/l7proxy"
+	"github.com/interlockhq/interlock/nodeagent/workload"
 	"github.com/interlockhq/interlock/test/echoproc"
 	"github.com/interlockhq/interlock/test/podsim"
+	"golang.org/x/sys/unix"
 )
 
 // freePort returns a loopback TCP port that is free on both 127.0.0.1 and
@@ -184,9 +188,9 @@ func TestRestartUnderLoad(t *testing.T) {
 	pins := bpftest.PinDir()
 	port := freePort(t)
 	w := podsim.Start(t, podsim.Options{Name: "restart", HostNetwork: true})
-	wl := []WorkloadConfig{{Name: "looper", Cgroup: w.CgroupPath()}}
+	disc := workload.Config{VMs: []workload.VM{{Name: "looper", Cgroup: w.CgroupPath()}}}
 
-	first := startAgent(t, Config{BPF: bpf.Config{PinDir: pins}, ProxyPort: port, Workloads: wl})
+	first := startAgent(t, Config{BPF: bpf.Config{PinDir: pins}, ProxyPort: port, Discovery: disc})
 	dst := echoproc.RandomLoopback(443)
 	srv := echoproc.StartServer(t, dst)
 	loop := echoproc.Loop(dst, 3*time.Second)
@@ -198,7 +202,7 @@ func TestRestartUnderLoad(t *testing.T) {
 	time.Sleep(time.Second)
 	stopAt := time.Now()
 	first.shutdown(t)
-	second := startAgent(t, Config{BPF: bpf.Config{PinDir: pins}, ProxyPort: port, Workloads: wl, DetachOnExit: true})
+	second := startAgent(t, Config{BPF: bpf.Config{PinDir: pins}, ProxyPort: port, Discovery: disc, DetachOnExit: true})
 	t.Logf("restart took %v (stop, take over pins, listen, re-attach)", time.Since(stopAt))
 	if err := loop.Wait(); err != nil {
 		t.Fatalf("dial loop: %v", err)
@@ -224,4 +228,73 @@ func TestRestartUnderLoad(t *testing.T) {
 	if _, err := os.Stat(pins); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("pin dir %s left after detach-on-exit: %v", pins, err)
 	}
+}
+
+// TestPod intercepts a pod: the agent opens its listeners inside the pod's
+// network namespace, the pod's connection to 127.0.0.9:443 (its own
+// loopback) is redirected there, and the agent dials the original
+// destination from inside the pod's namespace.
+func TestPod(t *testing.T) {
+	bpftest.Require(t)
+	pod := podsim.Start(t, podsim.Options{Name: "pod"})
+	var st unix.Stat_t
+	if err := unix.Stat(pod.NetnsPath(), &st); err != nil {
+		t.Fatal(err)
+	}
+	var a *Agent
+	seen := make(chan *l7proxy.Conn, 1)
+	r := startAgent(t, Config{
+		BPF: bpf.Config{PinDir: bpftest.PinDir()}, ProxyPort: freePort(t), DetachOnExit: true,
+		Handle: func(ctx context.Context, c *l7proxy.Conn, dial Dialer) {
+			seen <- c
+			a.passthrough(ctx, c, dial)
+		},
+	})
+	a = r.a
+	w := workload.Workload{Kind: workload.KindPod, Name: "agent-7d9f", Namespace: "ai", PodUID: "uid-1",
+		CgroupPath: pod.CgroupPath(), CgroupID: pod.CgroupID(), NetnsPath: pod.NetnsPath(), NetnsInode: st.Ino}
+	waitRunning(t, a)
+	if _, err := a.Attach(t.Context(), w); err != nil {
+		t.Fatal(err)
+	}
+	dst := netip.MustParseAddrPort("127.0.0.9:443")
+	srv := echoproc.StartServerWith(t, dst, pod.Start)
+	agent := echoproc.Agent(dst, 4096)
+	var out strings.Builder
+	agent.Stdout = &out
+	if err := pod.Start(agent); err != nil {
+		t.Fatal(err)
+	}
+	if err := agent.Wait(); err != nil {
+		t.Fatalf("agent: %v", err)
+	}
+	res, err := echoproc.ParseAgent([]byte(out.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Peer != dst.String() || !res.Match {
+		t.Errorf("agent saw %+v", res)
+	}
+	c := <-seen
+	if c.Workload.Kind != "pod" || c.Workload.Name != w.Name || c.Workload.Namespace != "ai" || c.Original.Dst != dst {
+		t.Errorf("proxy saw workload %+v dst %v", c.Workload, c.Original.Dst)
+	}
+	if n := srv.Accepted(t); n != 1 {
+		t.Errorf("destination in the pod accepted %d connections, want 1", n)
+	}
+}
+
+// waitRunning waits until Run has started (Attach works from then on).
+func waitRunning(t *testing.T, a *Agent) {
+	t.Helper()
+	for range 500 {
+		a.mu.Lock()
+		ok := a.connCtx != nil
+		a.mu.Unlock()
+		if ok {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatal("agent did not start")
 }

@@ -17,7 +17,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/interlockhq/interlock/internal/cgroups"
 	"github.com/interlockhq/interlock/l7proxy"
+	"github.com/interlockhq/interlock/nodeagent/workload"
 )
 
 // DefaultSocket is where the node agent serves its local API.
@@ -33,11 +35,10 @@ type Status struct {
 	CABundle string `json:"caBundle,omitempty"`
 }
 
-// addRequest is the body of POST /v1/workloads.
+// addRequest is the body of POST /v1/workloads: a VM workload.
 type addRequest struct {
-	Name     string `json:"name"`
-	Cgroup   string `json:"cgroup"`
-	FailOpen bool   `json:"failOpen,omitempty"`
+	Name   string `json:"name"`
+	Cgroup string `json:"cgroup"` // absolute path of its cgroup v2 directory
 }
 
 type addResponse struct {
@@ -101,7 +102,7 @@ func (a *Agent) apiAdd(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad request: " + err.Error()})
 		return
 	}
-	id, err := a.AddWorkload(WorkloadConfig(req))
+	id, err := a.attachVM(r.Context(), req.Name, req.Cgroup)
 	if err != nil {
 		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: err.Error()})
 		return
@@ -115,7 +116,7 @@ func (a *Agent) apiRemove(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad cgroup id"})
 		return
 	}
-	if err := a.RemoveWorkload(id); err != nil {
+	if err := a.Detach(id); err != nil {
 		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: err.Error()})
 		return
 	}
@@ -126,4 +127,16 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// attachVM attaches the VM workload name in the cgroup directory dir.
+func (a *Agent) attachVM(ctx context.Context, name, dir string) (uint64, error) {
+	if !filepath.IsAbs(dir) {
+		return 0, fmt.Errorf("nodeagent: cgroup %q: want an absolute path", dir)
+	}
+	id, err := cgroups.ID(dir)
+	if err != nil {
+		return 0, fmt.Errorf("nodeagent: workload %s: %w", name, err)
+	}
+	return a.Attach(ctx, workload.Workload{Kind: workload.KindVM, Name: name, CgroupPath: dir, CgroupID: id})
 }

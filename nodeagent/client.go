@@ -40,10 +40,11 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	return st, err
 }
 
-// AddWorkload registers a VM workload and returns its cgroup id.
-func (c *Client) AddWorkload(ctx context.Context, name, cgroup string, failOpen bool) (uint64, error) {
+// AddWorkload registers a VM workload in the cgroup directory cgroup
+// (absolute) and returns its cgroup id.
+func (c *Client) AddWorkload(ctx context.Context, name, cgroup string) (uint64, error) {
 	var res addResponse
-	err := c.do(ctx, http.MethodPost, "/v1/workloads", addRequest{Name: name, Cgroup: cgroup, FailOpen: failOpen}, &res)
+	err := c.do(ctx, http.MethodPost, "/v1/workloads", addRequest{Name: name, Cgroup: cgroup}, &res)
 	return res.CgroupID, err
 }
 

@@ -67,7 +67,7 @@ func Exec(ctx context.Context, c *Client, name string, cmd *exec.Cmd, grace time
 			err = fmt.Errorf("exec: clean up cgroup: %w", cerr)
 		}
 	}()
-	id, err := c.AddWorkload(ctx, name, dir, false)
+	id, err := c.AddWorkload(ctx, name, dir)
 	if err != nil {
 		return fmt.Errorf("exec: register workload: %w", err)
 	}

@@ -17,8 +17,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
+	var exit *cli.ExitError
+	if errors.As(err, &exit) {
+		os.Exit(exit.Code) // the command ran and said why itself
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "interlock:", err)
 		var usage *cli.UsageError

@@ -21,15 +21,15 @@ type globals struct {
 }
 
 // Run executes the command line args (without the program name) with the
-// given output streams. It returns the command's error, already printed to
-// stderr, so main only sets the exit status.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	root := newRoot(stdout, stderr)
+// given streams. It returns the command's error for main to print; an
+// *ExitError asks main to exit with its code, a *UsageError with 2.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	return root.ExecuteContext(ctx)
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:   "interlock",
@@ -49,7 +49,11 @@ APIs, PostgreSQL), using eBPF to intercept their connections.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(newVersion(stdout))
+	root.AddCommand(
+		newVersion(stdout),
+		newNode(g, stdout),
+		newExec(stdin, stdout, stderr),
+	)
 	return root
 }
 

@@ -16,7 +16,7 @@ import (
 func run(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err = Run(context.Background(), args, &out, &errb)
+	err = Run(context.Background(), args, strings.NewReader(""), &out, &errb)
 	return out.String(), errb.String(), err
 }
 
@@ -68,7 +68,7 @@ func TestUsageErrors(t *testing.T) {
 // command must either run something or only group subcommands.
 func TestNoStubs(t *testing.T) {
 	var out, errb bytes.Buffer
-	root := newRoot(&out, &errb)
+	root := newRoot(strings.NewReader(""), &out, &errb)
 	for _, c := range root.Commands() {
 		if c.Name() == "help" || c.Name() == "completion" {
 			continue

@@ -52,18 +52,11 @@ func (w Workload) Listen(ctx context.Context, network, addr string) (net.Listene
 		}
 		return ln, nil
 	}
-	ns, err := netns.GetFromPath(w.NetnsPath)
+	ns, err := w.openNetns()
 	if err != nil {
-		return nil, fmt.Errorf("workload: listen for %s: open netns: %w: %w", w, ErrNetnsChanged, err)
+		return nil, fmt.Errorf("workload: listen for %s: %w", w, err)
 	}
 	defer ns.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(ns), &st); err != nil {
-		return nil, fmt.Errorf("workload: listen for %s: stat netns: %w", w, err)
-	}
-	if st.Ino != w.NetnsInode {
-		return nil, fmt.Errorf("workload: listen for %s: %s is namespace %d, want %d: %w", w, w.NetnsPath, st.Ino, w.NetnsInode, ErrNetnsChanged)
-	}
 	ln, err := listenIn(ctx, ns, network, addr)
 	if err != nil {
 		return nil, fmt.Errorf("workload: listen for %s: %w", w, err)
@@ -149,4 +142,56 @@ func inNetns(ns netns.NsHandle, fn func()) error {
 		errc <- nil
 	}()
 	return <-errc
+}
+
+// Dial connects to addr from inside the workload's network namespace (the
+// host's when NetnsPath is ""), so that the connection leaves with the
+// pod's own address, as the pod's would have. The socket is made on a
+// locked OS thread switched into the namespace; addr must be an IP literal
+// and port. Like Listen, it refuses a namespace that changed since the
+// scan (ErrNetnsChanged).
+func (w Workload) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if err := checkListenAddr(network, addr); err != nil || network == "unix" {
+		return nil, fmt.Errorf("workload: dial %s from %s: %w", addr, w, errors.Join(err, errors.New("want a tcp ip:port")))
+	}
+	var d net.Dialer
+	if w.NetnsPath == "" {
+		return d.DialContext(ctx, network, addr)
+	}
+	ns, err := w.openNetns()
+	if err != nil {
+		return nil, fmt.Errorf("workload: dial from %s: %w", w, err)
+	}
+	defer ns.Close()
+	var c net.Conn
+	var derr error
+	if err := inNetns(ns, func() { c, derr = d.DialContext(ctx, network, addr) }); err != nil {
+		if c != nil {
+			c.Close()
+		}
+		return nil, fmt.Errorf("workload: dial from %s: %w", w, err)
+	}
+	if derr != nil {
+		return nil, fmt.Errorf("workload: dial %s from %s: %w", addr, w, derr)
+	}
+	return c, nil
+}
+
+// openNetns opens the pod's network namespace, checking that NetnsPath
+// still names the one the scan found.
+func (w Workload) openNetns() (netns.NsHandle, error) {
+	ns, err := netns.GetFromPath(w.NetnsPath)
+	if err != nil {
+		return ns, fmt.Errorf("open netns: %w: %w", ErrNetnsChanged, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(ns), &st); err != nil {
+		ns.Close()
+		return ns, fmt.Errorf("stat netns: %w", err)
+	}
+	if st.Ino != w.NetnsInode {
+		ns.Close()
+		return ns, fmt.Errorf("%s is namespace %d, want %d: %w", w.NetnsPath, st.Ino, w.NetnsInode, ErrNetnsChanged)
+	}
+	return ns, nil
 }

@@ -26,3 +26,8 @@ func (w Workload) Listen(context.Context, string, string) (net.Listener, error) 
 func NetnsCookieOf(string) (uint64, error) {
 	return 0, fmt.Errorf("workload: netns cookie: %w", errNotLinux)
 }
+
+// Dial is only supported on Linux.
+func (w Workload) Dial(context.Context, string, string) (net.Conn, error) {
+	return nil, fmt.Errorf("workload: dial: %w", errNotLinux)
+}

@@ -213,17 +213,24 @@ type Server struct {
 // kills it on cleanup.
 func StartServer(t testing.TB, addr netip.AddrPort) *Server {
 	t.Helper()
-	return startServer(t, "server", addr)
+	return startServer(t, "server", addr, (*exec.Cmd).Start)
+}
+
+// StartServerWith starts an echo server on addr with start, e.g. a podsim
+// workload's Start to put it in a pod's network namespace.
+func StartServerWith(t testing.TB, addr netip.AddrPort, start func(*exec.Cmd) error) *Server {
+	t.Helper()
+	return startServer(t, "server", addr, start)
 }
 
 // StartSink starts a server on addr that reads and discards everything it
 // receives (for throughput runs), outside every workload.
 func StartSink(t testing.TB, addr netip.AddrPort) *Server {
 	t.Helper()
-	return startServer(t, "sink", addr)
+	return startServer(t, "sink", addr, (*exec.Cmd).Start)
 }
 
-func startServer(t testing.TB, mode string, addr netip.AddrPort) *Server {
+func startServer(t testing.TB, mode string, addr netip.AddrPort, start func(*exec.Cmd) error) *Server {
 	t.Helper()
 	cmd := command(mode, "-", addr.String())
 	stdin, err := cmd.StdinPipe()
@@ -234,7 +241,7 @@ func startServer(t testing.TB, mode string, addr netip.AddrPort) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := start(cmd); err != nil {
 		t.Fatal(err)
 	}
 	s := &Server{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}

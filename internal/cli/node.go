@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// interlock node: the node agent.
+
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/interlockhq/interlock/bpf"
+	"github.com/interlockhq/interlock/nodeagent"
+	"github.com/interlockhq/interlock/nodeagent/kube"
+	"github.com/interlockhq/interlock/nodeagent/workload"
+)
+
+// nodeFlags are the flags of `interlock node`.
+type nodeFlags struct {
+	pinDir       string
+	ports        []uint
+	intercept    []string
+	skip         []string
+	proxyPort    uint16
+	workloads    []string
+	units        []string
+	failOpen     []string
+	kubeNode     string
+	pods         []string
+	socket       string
+	detachOnExit bool
+	drain        time.Duration
+}
+
+func newNode(g *globals, stdout io.Writer) *cobra.Command {
+	f := &nodeFlags{}
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "Run the node agent: intercept workloads' connections with eBPF and proxy them",
+		Long: `Run the node agent. It attaches eBPF programs to each workload's cgroup
+that redirect the workload's TCP connects to intercepted destinations
+(by default ports 443 and 5432) to the node's proxy on loopback, and serves
+those connections.
+
+Interception stays pinned in bpffs when the agent stops, so a restart or
+upgrade never lets a workload bypass the proxy: while no agent runs, its
+intercepted connects fail at once (EPERM), unless the workload is
+--fail-open. --detach-on-exit removes interception instead.
+
+Workloads are cgroup v2 directories (--workload NAME=CGROUP, the cgroup
+absolute or relative to the cgroup2 mount), systemd units (--unit
+NAME=UNIT), commands started with 'interlock exec --workload NAME -- CMD...',
+and, on Kubernetes (--kube-node), the pods of this node that --pods selects:
+NAMESPACE or NAMESPACE:KEY=VALUE,KEY=VALUE (labels). A pod's proxy listens
+inside the pod's own network namespace.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.config()
+			if err != nil {
+				return err
+			}
+			cfg.Logger = g.log
+			a, err := nodeagent.New(cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "interlock node: intercepting ports %v, proxy on 127.0.0.1:%d and [::1]:%d, local API %s\n",
+				f.ports, cfg.ProxyPort, cfg.ProxyPort, f.socket)
+			eg, ctx := errgroup.WithContext(cmd.Context())
+			eg.Go(func() error { return a.Run(ctx) })
+			eg.Go(func() error { return a.ServeAPI(ctx, f.socket) })
+			return eg.Wait()
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.pinDir, "pin-dir", bpf.DefaultPinDir, "bpffs directory where interception is pinned")
+	fl.UintSliceVar(&f.ports, "ports", []uint{443, 5432}, "destination ports to intercept")
+	fl.StringSliceVar(&f.intercept, "intercept", nil, "destination prefixes to intercept (default: all)")
+	fl.StringSliceVar(&f.skip, "skip", nil, "destination prefixes never to intercept")
+	fl.Uint16Var(&f.proxyPort, "proxy-port", nodeagent.DefaultProxyPort, "loopback port of the proxy listeners")
+	fl.StringArrayVar(&f.workloads, "workload", nil, "a VM workload to intercept, NAME=CGROUP (repeatable)")
+	fl.StringArrayVar(&f.units, "unit", nil, "a VM workload to intercept by systemd unit, NAME=UNIT (repeatable)")
+	fl.StringVar(&f.kubeNode, "kube-node", "", "this node's Kubernetes name: discover pods through the API (in-cluster credentials)")
+	fl.StringArrayVar(&f.pods, "pods", nil, "pods to intercept, NAMESPACE[:KEY=VALUE,...] (repeatable; needs --kube-node)")
+	fl.StringArrayVar(&f.failOpen, "fail-open", nil, "a workload NAME whose connections pass uninspected while the proxy is down (repeatable; default is fail closed)")
+	fl.StringVar(&f.socket, "socket", nodeagent.DefaultSocket, "unix socket of the local API (used by interlock exec)")
+	fl.BoolVar(&f.detachOnExit, "detach-on-exit", false, "remove interception when the agent stops (default: keep it pinned, failing closed)")
+	fl.DurationVar(&f.drain, "drain-timeout", nodeagent.DefaultDrainTimeout, "how long connections in flight may finish when stopping")
+	return cmd
+}
+
+// config turns the flags into a nodeagent.Config, or a usage error.
+func (f *nodeFlags) config() (nodeagent.Config, error) {
+	cfg := nodeagent.Config{
+		BPF:          bpf.Config{PinDir: f.pinDir},
+		ProxyPort:    f.proxyPort,
+		DetachOnExit: f.detachOnExit,
+		DrainTimeout: f.drain,
+	}
+	for _, p := range f.ports {
+		if p == 0 || p > 65535 {
+			return cfg, usageErrorf("--ports: %d is not a port", p)
+		}
+		cfg.BPF.Ports = append(cfg.BPF.Ports, uint16(p))
+	}
+	var err error
+	if cfg.BPF.Intercept, err = parsePrefixes("--intercept", f.intercept); err != nil {
+		return cfg, err
+	}
+	if cfg.BPF.Skip, err = parsePrefixes("--skip", f.skip); err != nil {
+		return cfg, err
+	}
+	cfg.FailOpen = f.failOpen
+	for _, w := range f.workloads {
+		name, cg, ok := strings.Cut(w, "=")
+		if !ok || name == "" || cg == "" {
+			return cfg, usageErrorf("--workload %q: want NAME=CGROUP", w)
+		}
+		cfg.Discovery.VMs = append(cfg.Discovery.VMs, workload.VM{Name: name, Cgroup: cg})
+	}
+	for _, u := range f.units {
+		name, unit, ok := strings.Cut(u, "=")
+		if !ok || name == "" || unit == "" {
+			return cfg, usageErrorf("--unit %q: want NAME=UNIT", u)
+		}
+		cfg.Discovery.VMs = append(cfg.Discovery.VMs, workload.VM{Name: name, Unit: unit})
+	}
+	if len(f.pods) > 0 && f.kubeNode == "" {
+		return cfg, usageErrorf("--pods needs --kube-node")
+	}
+	for _, p := range f.pods {
+		sel, err := parsePodSelector(p)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Discovery.Selectors = append(cfg.Discovery.Selectors, sel)
+	}
+	if f.kubeNode != "" {
+		src, err := kube.NewInCluster(f.kubeNode)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Discovery.Pods = src
+		cfg.Discovery.NodeName = f.kubeNode
+	}
+	return cfg, nil
+}
+
+// parsePodSelector parses NAMESPACE[:KEY=VALUE,...].
+func parsePodSelector(s string) (workload.Selector, error) {
+	ns, labels, _ := strings.Cut(s, ":")
+	sel := workload.Selector{Namespace: ns}
+	if labels != "" {
+		sel.MatchLabels = map[string]string{}
+		for _, kv := range strings.Split(labels, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return sel, usageErrorf("--pods %q: labels are KEY=VALUE,KEY=VALUE", s)
+			}
+			sel.MatchLabels[k] = v
+		}
+	}
+	if err := sel.Validate(); err != nil {
+		return sel, usageErrorf("--pods %q: %v", s, err)
+	}
+	return sel, nil
+}
+
+func parsePrefixes(flag string, ss []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range ss {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, usageErrorf("%s %q: %v", flag, s, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
