@@ -53,6 +53,7 @@ APIs, PostgreSQL), using eBPF to intercept their connections.`,
 		newVersion(stdout),
 		newNode(g, stdout),
 		newExec(stdin, stdout, stderr),
+		newPolicy(stdout),
 	)
 	return root
 }
