@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Sessions on a real spool: seq, times, exchange ids, concurrency, the
+// guard, and failures.
+
+package record_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/interlockhq/interlock/l7proxy/record"
+	"github.com/interlockhq/interlock/nodeagent/spool"
+	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
+)
+
+func newSpool(t testing.TB, opts spool.Options) (*spool.Spool, string) {
+	t.Helper()
+	dir := t.TempDir()
+	opts.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
+	sp, err := spool.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.Close() })
+	return sp, dir
+}
+
+// recorded closes sp and returns every event it holds, in spool order.
+func recorded(t testing.TB, sp *spool.Spool, dir string) []*interlockv1.SessionEvent {
+	t.Helper()
+	sp.Close()
+	sp, err := spool.Open(dir, spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	var evs []*interlockv1.SessionEvent
+	for after := uint64(0); after < sp.Stats().LastSeq; {
+		c, err := sp.Next(context.Background(), after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := spool.DecodeChunk(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, b.Events...)
+		after = c.Seq
+	}
+	return evs
+}
+
+func openArgs() *interlockv1.SessionOpen {
+	return &interlockv1.SessionOpen{Node: "node-1", Target: "arm", Protocol: interlockv1.Protocol_PROTOCOL_HTTPS, ServerName: "management.azure.com"}
+}
+
+func TestSessionStampsEvents(t *testing.T) {
+	sp, dir := newSpool(t, spool.Options{})
+	ctx := context.Background()
+	rec := record.New(sp, record.Options{})
+	s, err := rec.Open(ctx, openArgs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := uuid.Parse(s.ID()); err != nil || id.Version() != 7 {
+		t.Fatalf("session id %q is not a UUIDv7 (%v)", s.ID(), err)
+	}
+	x1, x2 := s.NewExchange(), s.NewExchange()
+	if x1 != 1 || x2 != 2 {
+		t.Fatalf("exchange ids %d, %d; want 1, 2", x1, x2)
+	}
+	steps := []func() error{
+		func() error {
+			return s.Request(ctx, &interlockv1.HTTPRequest{ExchangeId: x1, Method: "POST", Headers: (*record.Redactor)(nil).Headers(http.Header{"Authorization": {"Bearer x"}})})
+		},
+		func() error {
+			return s.Decision(ctx, &interlockv1.Decision{ExchangeId: x1, Action: interlockv1.Action_ACTION_APPROVE})
+		},
+		func() error {
+			return s.Approval(ctx, &interlockv1.ApprovalEvent{ExchangeId: x1, State: interlockv1.ApprovalState_APPROVAL_STATE_APPROVED})
+		},
+		func() error { return s.Response(ctx, &interlockv1.HTTPResponse{ExchangeId: x1, Status: 200}) },
+		func() error { return s.Query(ctx, &interlockv1.PGQuery{ExchangeId: x2, Text: "SELECT 1"}) },
+		func() error { return s.Result(ctx, &interlockv1.PGResult{ExchangeId: x2, CommandTag: "SELECT 1"}) },
+		func() error {
+			return s.Emit(ctx, &interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_Decision{Decision: &interlockv1.Decision{ExchangeId: x2}}})
+		},
+	}
+	for i, step := range steps {
+		time.Sleep(time.Millisecond)
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	if err := s.Close(ctx, &interlockv1.SessionClose{Reason: "client closed"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx, nil); err != nil {
+		t.Fatalf("second Close = %v, want nil", err)
+	}
+	if err := s.Decision(ctx, &interlockv1.Decision{}); !errors.Is(err, record.ErrClosed) {
+		t.Fatalf("Emit after Close = %v, want ErrClosed", err)
+	}
+
+	evs := recorded(t, sp, dir)
+	if len(evs) != len(steps)+2 {
+		t.Fatalf("%d events recorded, want %d", len(evs), len(steps)+2)
+	}
+	var prev time.Duration
+	for i, ev := range evs {
+		if ev.SessionId != s.ID() || ev.Seq != uint64(i+1) {
+			t.Fatalf("event %d: session %s seq %d", i, ev.SessionId, ev.Seq)
+		}
+		if ev.Time == nil || ev.SinceOpen == nil || ev.SinceOpen.AsDuration() < prev {
+			t.Fatalf("event %d: time %v since_open %v (previous %v)", i, ev.Time, ev.SinceOpen, prev)
+		}
+		prev = ev.SinceOpen.AsDuration()
+	}
+	if evs[0].GetOpen() == nil || evs[0].SinceOpen.AsDuration() != 0 {
+		t.Fatalf("first event %v, want the open at since_open 0", evs[0])
+	}
+	c := evs[len(evs)-1].GetClose()
+	if c == nil || c.Exchanges != 2 || c.Duration.AsDuration() < prev {
+		t.Fatalf("last event %v, want a close with 2 exchanges and the duration", evs[len(evs)-1])
+	}
+}
+
+func TestConcurrentEmitsKeepSeqOrder(t *testing.T) {
+	sp, dir := newSpool(t, spool.Options{})
+	ctx := context.Background()
+	rec := record.New(sp, record.Options{})
+	s, err := rec.Open(ctx, openArgs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const streams, each = 32, 40
+	var wg sync.WaitGroup
+	for range streams {
+		wg.Go(func() {
+			for range each {
+				x := s.NewExchange()
+				if err := s.Request(ctx, &interlockv1.HTTPRequest{ExchangeId: x, Method: "GET"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := s.Close(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	appends := sp.Stats().Appends
+	evs := recorded(t, sp, dir)
+	if len(evs) != streams*each+2 {
+		t.Fatalf("%d events, want %d", len(evs), streams*each+2)
+	}
+	ids := map[uint64]bool{}
+	for i, ev := range evs {
+		if ev.Seq != uint64(i+1) {
+			t.Fatalf("spool position %d holds seq %d", i, ev.Seq)
+		}
+		if r := ev.GetHttpRequest(); r != nil {
+			if ids[r.ExchangeId] {
+				t.Fatalf("exchange id %d used twice", r.ExchangeId)
+			}
+			ids[r.ExchangeId] = true
+		}
+	}
+	if appends >= uint64(len(evs)) {
+		t.Fatalf("%d Appends for %d events: concurrent emits were not batched", appends, len(evs))
+	}
+	t.Logf("%d events in %d Appends", len(evs), appends)
+}
+
+func TestGuardRefusesUnredactedCredentials(t *testing.T) {
+	sp, dir := newSpool(t, spool.Options{})
+	ctx := context.Background()
+	rec := record.New(sp, record.Options{Redactor: record.NewRedactor("X-Internal-Secretish")})
+	s, err := rec.Open(ctx, openArgs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := []struct {
+		name    string
+		headers []*interlockv1.Header
+		resp    bool
+	}{
+		{"raw Authorization", []*interlockv1.Header{{Name: "Authorization", Values: []string{"Bearer eyJ0"}}}, false},
+		{"lowercase authorization", []*interlockv1.Header{{Name: "authorization", Values: []string{"Bearer eyJ0"}}}, false},
+		{"marked redacted but holding the value", []*interlockv1.Header{{Name: "Authorization", Values: []string{"Bearer eyJ0"}, Redacted: true}}, false},
+		{"raw Cookie", []*interlockv1.Header{{Name: "Cookie", Values: []string{"s=1"}}}, false},
+		{"auxiliary token", []*interlockv1.Header{{Name: "x-ms-authorization-auxiliary", Values: []string{"Bearer a"}}}, false},
+		{"configured name", []*interlockv1.Header{{Name: "X-Internal-Secretish", Values: []string{"v"}}}, false},
+		{"raw Set-Cookie in a response", []*interlockv1.Header{{Name: "Set-Cookie", Values: []string{"s=1"}}}, true},
+	}
+	for _, tt := range bad {
+		var err error
+		if tt.resp {
+			err = s.Response(ctx, &interlockv1.HTTPResponse{Headers: tt.headers})
+		} else {
+			err = s.Request(ctx, &interlockv1.HTTPRequest{Headers: tt.headers})
+		}
+		if !errors.Is(err, record.ErrUnredacted) {
+			t.Errorf("%s: Emit = %v, want ErrUnredacted", tt.name, err)
+		}
+	}
+	// Refused events take no seq and do not fail the session.
+	ok := (*record.Redactor)(nil).Headers(http.Header{"Authorization": {"Bearer eyJ0"}, "Accept": {"*/*"}})
+	if err := s.Request(ctx, &interlockv1.HTTPRequest{Headers: ok}); err != nil {
+		t.Fatalf("redacted request: %v", err)
+	}
+	if err := s.Emit(ctx, &interlockv1.SessionEvent{}); !errors.Is(err, record.ErrInvalid) {
+		t.Fatalf("Emit of an event without kind = %v, want ErrInvalid", err)
+	}
+	if err := s.Emit(ctx, &interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_Open{Open: openArgs()}}); !errors.Is(err, record.ErrInvalid) {
+		t.Fatalf("Emit of an open = %v, want ErrInvalid", err)
+	}
+	s.Close(ctx, nil)
+	evs := recorded(t, sp, dir)
+	if len(evs) != 3 || evs[1].Seq != 2 || evs[1].GetHttpRequest() == nil {
+		t.Fatalf("recorded %d events (%v), want open, the redacted request as seq 2, close", len(evs), evs)
+	}
+	for _, h := range evs[1].GetHttpRequest().Headers {
+		if h.Name == "Authorization" && (h.Values[0] != record.Placeholder || !h.Redacted) {
+			t.Fatalf("Authorization recorded as %v", h)
+		}
+	}
+}
+
+func TestOpenRefusedWhenSpoolFull(t *testing.T) {
+	sp, _ := newSpool(t, spool.Options{MaxBytes: 32 << 10, ReserveBytes: 8 << 10})
+	ctx := context.Background()
+	rec := record.New(sp, record.Options{})
+	s, err := rec.Open(ctx, openArgs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, 1000)
+	for sp.Stats().DiskBytes < 32<<10 {
+		if err := s.Response(ctx, &interlockv1.HTTPResponse{Body: &interlockv1.Payload{Masked: body}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := rec.Open(ctx, openArgs()); !errors.Is(err, spool.ErrFull) {
+		t.Fatalf("Open on a full spool = %v, want ErrFull", err)
+	}
+	// The open session still records, from the reserve.
+	if err := s.Response(ctx, &interlockv1.HTTPResponse{Body: &interlockv1.Payload{Masked: body}}); err != nil {
+		t.Fatalf("open session on a full spool: %v", err)
+	}
+	if err := s.Close(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSinkFailureFailsSession(t *testing.T) {
+	sp, _ := newSpool(t, spool.Options{})
+	ctx := context.Background()
+	rec := record.New(sp, record.Options{})
+	s, err := rec.Open(ctx, openArgs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.Close()
+	err = s.Decision(ctx, &interlockv1.Decision{})
+	if !errors.Is(err, spool.ErrClosed) {
+		t.Fatalf("Emit on a closed spool = %v, want it to wrap ErrClosed", err)
+	}
+	// Sticky: the session is failed for good, and says so once more on
+	// Close.
+	if err2 := s.Decision(ctx, &interlockv1.Decision{}); !errors.Is(err2, spool.ErrClosed) {
+		t.Fatalf("second Emit = %v", err2)
+	}
+	if err := s.Close(ctx, nil); err == nil {
+		t.Fatal("Close of a failed session returned nil")
+	}
+	if err := s.Close(ctx, nil); err != nil {
+		t.Fatalf("second Close = %v", err)
+	}
+}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Header redaction: credentials are replaced by a fixed placeholder before a
+// header is recorded.
+
+package record
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
+)
+
+// Placeholder is the only value a redacted header carries.
+const Placeholder = "[REDACTED]"
+
+// credentialWords are the dash-separated words that make a header name a
+// credential: Authorization, Proxy-Authorization, Cookie, Set-Cookie,
+// X-Ms-Authorization-Auxiliary, X-Ms-Copy-Source-Authorization,
+// X-Ms-Encryption-Key, Api-Key, Ocp-Apim-Subscription-Key, X-Csrf-Token, ...
+// Whole words are compared, so X-Ms-Keyvault-Region is not one.
+var credentialWords = []string{
+	"authorization", "cookie", "token", "key", "secret", "signature",
+	"sig", "credential", "credentials", "password", "passwd", "apikey",
+}
+
+// Redactor decides which headers are credentials and replaces their values.
+// The zero value and a nil *Redactor redact the default set; NewRedactor
+// adds names. A Redactor is immutable and safe for concurrent use.
+type Redactor struct {
+	extra map[string]struct{} // lowercase names; set once by NewRedactor
+}
+
+// NewRedactor returns a Redactor that also treats the given header names
+// (any case) as credentials.
+func NewRedactor(extra ...string) *Redactor {
+	r := &Redactor{extra: make(map[string]struct{}, len(extra))}
+	for _, n := range extra {
+		r.extra[strings.ToLower(strings.TrimSpace(n))] = struct{}{}
+	}
+	return r
+}
+
+// IsCredential reports whether values of the header name must never be
+// recorded.
+func (r *Redactor) IsCredential(name string) bool {
+	lower := strings.ToLower(name)
+	if r != nil {
+		if _, ok := r.extra[lower]; ok {
+			return true
+		}
+	}
+	for w := range strings.SplitSeq(lower, "-") {
+		if slices.Contains(credentialWords, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Headers converts h for recording, sorted by name. A credential header
+// keeps its name, gets the single value Placeholder and redacted: true,
+// whatever and however many values it had.
+func (r *Redactor) Headers(h http.Header) []*interlockv1.Header {
+	names := make([]string, 0, len(h))
+	for n := range h {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := make([]*interlockv1.Header, 0, len(names))
+	for _, n := range names {
+		if r.IsCredential(n) {
+			out = append(out, &interlockv1.Header{Name: n, Values: []string{Placeholder}, Redacted: true})
+			continue
+		}
+		out = append(out, &interlockv1.Header{Name: n, Values: slices.Clone(h[n])})
+	}
+	return out
+}
+
+// checkHeaders returns ErrUnredacted when a credential header in hs is not
+// marked redacted or carries anything but Placeholder.
+func (r *Redactor) checkHeaders(hs []*interlockv1.Header) error {
+	for _, h := range hs {
+		if !r.IsCredential(h.GetName()) {
+			continue
+		}
+		if !h.GetRedacted() {
+			return &headerError{name: h.GetName()}
+		}
+		for _, v := range h.GetValues() {
+			if v != Placeholder {
+				return &headerError{name: h.GetName()}
+			}
+		}
+	}
+	return nil
+}
+
+// headerError names the offending header (never its value).
+type headerError struct{ name string }
+
+func (e *headerError) Error() string { return ErrUnredacted.Error() + ": " + e.name }
+func (e *headerError) Unwrap() error { return ErrUnredacted }

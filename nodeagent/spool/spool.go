@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// The Spool type: Open, Append and Close.
+
+package spool
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"google.golang.org/protobuf/proto"
+
+	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
+)
+
+// Spool is a durable event log in one directory. Append, Next, Pending, Ack
+// and Stats are safe for concurrent use.
+type Spool struct {
+	dir  string
+	opts Options
+	log  *slog.Logger
+	lock *os.File // flock'd LOCK file, released by Close
+
+	reqs    chan *appendReq // to the writer
+	nudge   chan struct{}   // Ack → writer: maybe rotate an acked segment
+	closing chan struct{}   // closed by Close: the writer drains and stops
+	stopped chan struct{}   // closed by the writer when it exits
+
+	closeMu   sync.RWMutex // Append holds R while enqueueing; Close holds W to set closed
+	closed    bool         // guarded by closeMu
+	closeOnce sync.Once
+
+	ackMu sync.Mutex // serializes Ack and segment deletion
+
+	mu           sync.Mutex // guards everything below
+	segs         []*segment // live segments by id; the last is active
+	chunks       []chunkRef // sealed chunks with seq > acked, by seq
+	acked        uint64
+	ackPersisted uint64 // acked as last written to the ack file
+	lastSeq      uint64 // last sealed chunk seq
+	unsealed     int    // events appended but not sealed
+	unsealedAt   time.Time
+	diskBytes    int64
+	failed       error         // sticky write/fsync failure
+	newChunk     chan struct{} // closed and replaced when chunks are published
+	counters     counters
+
+	w writer // owned by the writer goroutine
+}
+
+// writer is the state of the writer goroutine.
+type writer struct {
+	file      *os.File // active segment, append-only
+	enc       *zstd.Encoder
+	buf       []byte   // records of the current group commit
+	scratch   []byte   // EventBatch being sealed
+	unsealed  [][]byte // serialized events since the last chunk
+	unsBytes  int
+	unsFirst  time.Time
+	nextSeq   uint64
+	newChunks []chunkRef // sealed into buf, published after fsync
+}
+
+// appendReq is one Append handed to the writer.
+type appendReq struct {
+	frames []byte   // framed event records
+	recs   [][]byte // each framed record, aliasing frames
+	open   bool     // holds a SessionOpen
+	done   chan error
+}
+
+// Open opens (creating it if needed) the spool in dir, recovers it, and
+// starts its writer. The caller must Close it.
+func Open(dir string, opts Options) (*Spool, error) {
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault))
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("spool: zstd: %w", err)
+	}
+	s := &Spool{
+		dir:      dir,
+		opts:     opts,
+		log:      opts.Logger.With("spool", dir),
+		lock:     lock,
+		reqs:     make(chan *appendReq, 1024),
+		nudge:    make(chan struct{}, 1),
+		closing:  make(chan struct{}),
+		stopped:  make(chan struct{}),
+		newChunk: make(chan struct{}),
+	}
+	s.w.enc = enc
+	if err := s.recover(); err != nil {
+		if s.w.file != nil {
+			s.w.file.Close()
+		}
+		enc.Close()
+		lock.Close()
+		return nil, err
+	}
+	go s.run()
+	return s, nil
+}
+
+// Append makes evs durable, in order, and returns nil once they are. It
+// implements record.Sink. ctx bounds waiting; when it ends after the events
+// were handed to the writer they may still be written. A batch holding a
+// SessionOpen is refused with ErrFull at MaxBytes; any batch past
+// MaxBytes+ReserveBytes. Append serializes the events deterministically.
+func (s *Spool) Append(ctx context.Context, evs []*interlockv1.SessionEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	r := &appendReq{recs: make([][]byte, len(evs)), done: make(chan error, 1)}
+	mo := proto.MarshalOptions{Deterministic: true}
+	size := 0
+	for _, ev := range evs {
+		size += frameSize(mo.Size(ev))
+		if ev.GetOpen() != nil {
+			r.open = true
+		}
+	}
+	r.frames = make([]byte, 0, size)
+	for i, ev := range evs {
+		start := len(r.frames)
+		// Marshal after a placeholder header, then fill the header in.
+		b, err := mo.MarshalAppend(append(r.frames, 0, 0, 0, 0, 0, 0, 0, 0, typeEvent), ev)
+		if err != nil {
+			return fmt.Errorf("spool: marshal event: %w", err)
+		}
+		fillHeader(b, start)
+		r.frames = b
+		r.recs[i] = r.frames[start:]
+	}
+
+	s.mu.Lock()
+	failed := s.failed
+	s.mu.Unlock()
+	if failed != nil {
+		return failed
+	}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.reqs <- r:
+		s.closeMu.RUnlock()
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return fmt.Errorf("spool: append: %w", ctx.Err())
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("spool: append: %w", ctx.Err())
+	}
+}
+
+// Close stops the writer after it committed every queued Append and sealed
+// what was left, then releases the directory. A second Close returns
+// ErrClosed.
+func (s *Spool) Close() error {
+	err := ErrClosed
+	s.closeOnce.Do(func() {
+		s.closeMu.Lock()
+		s.closed = true
+		s.closeMu.Unlock()
+		close(s.closing)
+		<-s.stopped
+		err = nil
+		if s.w.file != nil {
+			if cerr := s.w.file.Close(); cerr != nil {
+				err = fmt.Errorf("spool: close: %w", cerr)
+			}
+		}
+		s.w.enc.Close()
+		s.lock.Close()
+		s.mu.Lock()
+		if s.failed == nil {
+			s.failed = ErrClosed
+		}
+		close(s.newChunk)
+		s.newChunk = make(chan struct{})
+		s.mu.Unlock()
+	})
+	return err
+}
