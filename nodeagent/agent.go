@@ -72,11 +72,11 @@ type Dialer func(ctx context.Context, dst netip.AddrPort) (*net.TCPConn, error)
 
 // Agent is a node agent. Its methods are safe for concurrent use.
 type Agent struct {
-	cfg  Config
-	log  *slog.Logger
-	objs *bpf.Objects
-	host []*l7proxy.Listener // host-network listeners (VM workloads)
-	port6 uint16             // ProxyPort, or 0 where [::1] cannot be listened on
+	cfg   Config
+	log   *slog.Logger
+	objs  *bpf.Objects
+	host  []*l7proxy.Listener // host-network listeners (VM workloads)
+	port6 uint16              // ProxyPort, or 0 where [::1] cannot be listened on
 
 	mu       sync.Mutex
 	nextID   uint32
