@@ -17,6 +17,7 @@ import (
 	"github.com/interlockhq/interlock/bpf"
 	"github.com/interlockhq/interlock/bpf/bpftest"
 	"github.com/interlockhq/interlock/nodeagent"
+	"github.com/interlockhq/interlock/nodeagent/workload"
 	"github.com/interlockhq/interlock/test/echoproc"
 	"github.com/interlockhq/interlock/test/podsim"
 )
@@ -144,7 +145,8 @@ func BenchmarkPassthrough(b *testing.B) {
 
 	direct := podsim.Start(b, podsim.Options{Name: "bench-direct", HostNetwork: true})
 	icpt := podsim.Start(b, podsim.Options{Name: "bench-pass", HostNetwork: true})
-	if _, err := a.AddWorkload(nodeagent.WorkloadConfig{Name: "bench", Cgroup: icpt.CgroupPath()}); err != nil {
+	w := workload.Workload{Kind: workload.KindVM, Name: "bench", CgroupPath: icpt.CgroupPath(), CgroupID: icpt.CgroupID()}
+	if _, err := a.Attach(ctx, w); err != nil {
 		b.Fatal(err)
 	}
 	dst := echoproc.RandomLoopback(443)

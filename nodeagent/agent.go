@@ -81,7 +81,11 @@ type Agent struct {
 	mu       sync.Mutex
 	nextID   uint32
 	attached map[uint64]*attached // by cgroup id; guarded by mu
-	connCtx  context.Context      // set by Run before anything is attached
+
+	// connCtx is the context of every connection served: it outlives
+	// Run's ctx by the drain timeout.
+	connCtx     context.Context
+	cancelConns context.CancelFunc
 
 	loops    sync.WaitGroup // accept loops
 	conns    sync.WaitGroup // connections being served
@@ -98,7 +102,7 @@ type attached struct {
 
 // New checks that this kernel can intercept (and says exactly what is
 // missing if not), loads or takes over the BPF objects, and opens the
-// host's proxy listeners. Run serves.
+// host's proxy listeners. Run serves; Attach works from New on.
 func New(cfg Config) (_ *Agent, err error) {
 	if cfg.ProxyPort == 0 {
 		cfg.ProxyPort = DefaultProxyPort
@@ -125,8 +129,10 @@ func New(cfg Config) (_ *Agent, err error) {
 		return nil, fmt.Errorf("nodeagent: %w", err)
 	}
 	a := &Agent{cfg: cfg, log: log, objs: objs, nextID: 1, attached: map[uint64]*attached{}}
+	a.connCtx, a.cancelConns = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
+			a.cancelConns()
 			closeAll(a.host)
 			objs.Close()
 		}
@@ -178,14 +184,9 @@ func (a *Agent) listen(listenFn func(network, addr string) (net.Listener, error)
 // close, connections in flight get Config.DrainTimeout to finish, and the
 // interception stays pinned unless Config.DetachOnExit. Call Run once.
 func (a *Agent) Run(ctx context.Context) error {
-	// Connections outlive ctx by the drain timeout.
-	connCtx, cancelConns := context.WithCancel(context.WithoutCancel(ctx))
-	a.mu.Lock()
-	a.connCtx = connCtx
-	a.mu.Unlock()
-	defer a.shutdown(cancelConns)
+	defer a.shutdown()
 	for _, l := range a.host {
-		a.serveLoop(connCtx, l, dialHost)
+		a.serveLoop(a.connCtx, l, dialHost)
 	}
 	scanner, err := workload.NewScanner(a.cfg.Discovery)
 	if err != nil {
@@ -225,12 +226,8 @@ func (a *Agent) Attach(ctx context.Context, w workload.Workload) (uint64, error)
 		return 0, errors.New("nodeagent: workload needs a name, a cgroup path and its id")
 	}
 	a.mu.Lock()
-	connCtx := a.connCtx
 	old := a.attached[w.CgroupID]
 	a.mu.Unlock()
-	if connCtx == nil {
-		return 0, errors.New("nodeagent: attach before Run")
-	}
 	if old != nil && old.w.Key() == w.Key() {
 		return w.CgroupID, nil
 	}
@@ -257,7 +254,7 @@ func (a *Agent) Attach(ctx context.Context, w workload.Workload) (uint64, error)
 			return c.(*net.TCPConn), nil
 		}
 		for _, l := range ls {
-			a.serveLoop(connCtx, l, dial)
+			a.serveLoop(a.connCtx, l, dial)
 		}
 	}
 	a.mu.Lock()
@@ -346,8 +343,8 @@ func proxyWorkload(w workload.Workload) l7proxy.Workload {
 // reaching a listener that is about to close; connects already past that
 // check are still accepted for backlogGrace; then the listeners close and
 // connections in flight drain.
-func (a *Agent) shutdown(cancelConns context.CancelFunc) {
-	defer cancelConns()
+func (a *Agent) shutdown() {
+	defer a.cancelConns()
 	a.mu.Lock()
 	all := make([]*attached, 0, len(a.attached))
 	for _, at := range a.attached {
@@ -371,7 +368,7 @@ func (a *Agent) shutdown(cancelConns context.CancelFunc) {
 	case <-drained:
 	case <-time.After(a.cfg.DrainTimeout):
 		a.log.Warn("closing connections still open after the drain timeout", "timeout", a.cfg.DrainTimeout)
-		cancelConns()
+		a.cancelConns()
 		<-drained
 	}
 	if a.cfg.DetachOnExit {

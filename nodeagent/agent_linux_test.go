@@ -253,7 +253,6 @@ func TestPod(t *testing.T) {
 	a = r.a
 	w := workload.Workload{Kind: workload.KindPod, Name: "agent-7d9f", Namespace: "ai", PodUID: "uid-1",
 		CgroupPath: pod.CgroupPath(), CgroupID: pod.CgroupID(), NetnsPath: pod.NetnsPath(), NetnsInode: st.Ino}
-	waitRunning(t, a)
 	if _, err := a.Attach(t.Context(), w); err != nil {
 		t.Fatal(err)
 	}
@@ -282,19 +281,4 @@ func TestPod(t *testing.T) {
 	if n := srv.Accepted(t); n != 1 {
 		t.Errorf("destination in the pod accepted %d connections, want 1", n)
 	}
-}
-
-// waitRunning waits until Run has started (Attach works from then on).
-func waitRunning(t *testing.T, a *Agent) {
-	t.Helper()
-	for range 500 {
-		a.mu.Lock()
-		ok := a.connCtx != nil
-		a.mu.Unlock()
-		if ok {
-			return
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	t.Fatal("agent did not start")
 }
