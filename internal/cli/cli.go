@@ -53,6 +53,9 @@ APIs, PostgreSQL), using eBPF to intercept their connections.`,
 		newVersion(stdout),
 		newNode(g, stdout),
 		newExec(stdin, stdout, stderr),
+		newControl(g, stdout),
+		newApprovals(stdout),
+		newSessions(stdout),
 		newPolicy(stdout),
 	)
 	return root
