@@ -35,15 +35,23 @@ type Workload struct {
 	CgroupID       uint64
 }
 
-// Conn is an accepted, redirected connection.
+// Conn is an accepted connection of a workload, with where it was going.
 type Conn struct {
 	*net.TCPConn
 	// Original is the destination the workload dialed and who dialed it,
-	// as the kernel recorded it.
+	// as the kernel recorded it (in proxy mode: the CONNECT target, and
+	// what the node could learn of the client's process).
 	Original bpf.Original
 	// Workload is the workload the connection came from; Workload.Name is
 	// empty when the node agent does not (or no longer) know the cgroup.
 	Workload Workload
+	// ServerName is the host name the workload asked for, where the
+	// protocol said it before TLS (an HTTP CONNECT); "" otherwise.
+	ServerName string
+	// Peeked holds bytes already read from the client that belong to its
+	// stream: whoever serves the connection must process or forward them
+	// before anything else read from TCPConn.
+	Peeked []byte
 }
 
 // ListenerConfig says how a Listener resolves connections. It must not

@@ -121,7 +121,7 @@ func New(cfg Config) (_ *Agent, err error) {
 		cfg.Discovery.Logger = log
 	}
 	if err := bpf.Probe(); err != nil {
-		return nil, fmt.Errorf("nodeagent: transparent interception is not available on this machine: %w", err)
+		return nil, fmt.Errorf("nodeagent: transparent interception is not available on this machine (--mode=proxy is the explicit fallback): %w", err)
 	}
 	cfg.BPF.Logger = log
 	objs, err := bpf.Load(cfg.BPF)
@@ -362,15 +362,7 @@ func (a *Agent) shutdown() {
 		closeAll(at.listeners)
 	}
 	a.loops.Wait()
-	drained := make(chan struct{})
-	go func() { a.conns.Wait(); close(drained) }()
-	select {
-	case <-drained:
-	case <-time.After(a.cfg.DrainTimeout):
-		a.log.Warn("closing connections still open after the drain timeout", "timeout", a.cfg.DrainTimeout)
-		a.cancelConns()
-		<-drained
-	}
+	drain(a.log, &a.conns, a.cfg.DrainTimeout, a.cancelConns)
 	if a.cfg.DetachOnExit {
 		for _, at := range all {
 			if err := a.objs.DetachID(at.w.CgroupID); err != nil {

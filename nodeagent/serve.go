@@ -7,8 +7,10 @@ package nodeagent
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/interlockhq/interlock/l7proxy"
@@ -36,23 +38,46 @@ func (a *Agent) serve(ctx context.Context, l *l7proxy.Listener, dial Dialer) {
 				a.cfg.Handle(ctx, c, dial)
 				return
 			}
-			a.passthrough(ctx, c, dial)
+			passthrough(ctx, a.log, c, dial)
 		}()
 	}
 }
 
-// passthrough relays c to its original destination without inspecting it.
-func (a *Agent) passthrough(ctx context.Context, c *l7proxy.Conn, dial Dialer) {
+// passthrough relays c to its original destination without inspecting it:
+// first what was already read from the client (c.Peeked), then spliced.
+func passthrough(ctx context.Context, log *slog.Logger, c *l7proxy.Conn, dial Dialer) {
 	dst := c.Upstream()
 	up, err := dial(ctx, dst)
 	if err != nil {
-		a.log.Warn("dial original destination", "workload", c.Workload.Name, "dst", dst, "err", err)
+		log.Warn("dial original destination", "workload", c.Workload.Name, "dst", dst, "err", err)
 		c.Close()
 		return
 	}
+	if len(c.Peeked) > 0 {
+		if _, err := up.Write(c.Peeked); err != nil {
+			log.Warn("forward peeked bytes", "workload", c.Workload.Name, "dst", dst, "err", err)
+			c.Close()
+			up.Close()
+			return
+		}
+	}
 	st, err := l7proxy.Passthrough(ctx, c.TCPConn, up)
-	a.log.Debug("passthrough done", "workload", c.Workload.Name, "dst", dst,
+	log.Debug("passthrough done", "workload", c.Workload.Name, "dst", dst,
 		"from_client", st.FromClient, "to_client", st.ToClient, "err", err)
+}
+
+// drain waits for conns to finish, for at most timeout; then it cancels
+// their context and waits for them to return.
+func drain(log *slog.Logger, conns *sync.WaitGroup, timeout time.Duration, cancel context.CancelFunc) {
+	drained := make(chan struct{})
+	go func() { conns.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(timeout):
+		log.Warn("closing connections still open after the drain timeout", "timeout", timeout)
+		cancel()
+		<-drained
+	}
 }
 
 // dialHost dials from the host's network namespace (VM workloads).

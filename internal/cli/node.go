@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/netip"
@@ -22,19 +23,22 @@ import (
 
 // nodeFlags are the flags of `interlock node`.
 type nodeFlags struct {
-	pinDir       string
-	ports        []uint
-	intercept    []string
-	skip         []string
-	proxyPort    uint16
-	workloads    []string
-	units        []string
-	failOpen     []string
-	kubeNode     string
-	pods         []string
-	socket       string
-	detachOnExit bool
-	drain        time.Duration
+	mode          string
+	connectListen string
+	pgRoutes      []string
+	pinDir        string
+	ports         []uint
+	intercept     []string
+	skip          []string
+	proxyPort     uint16
+	workloads     []string
+	units         []string
+	failOpen      []string
+	kubeNode      string
+	pods          []string
+	socket        string
+	detachOnExit  bool
+	drain         time.Duration
 }
 
 func newNode(g *globals, stdout io.Writer) *cobra.Command {
@@ -52,6 +56,12 @@ upgrade never lets a workload bypass the proxy: while no agent runs, its
 intercepted connects fail at once (EPERM), unless the workload is
 --fail-open. --detach-on-exit removes interception instead.
 
+--mode=proxy is the explicit fallback where eBPF is not available (not
+root, an old kernel, no cgroup v2): workloads are pointed at the node with
+HTTPS_PROXY and at local PostgreSQL listeners (--pg), and the same
+enforcement stands behind them. Transparent mode never falls back to it by
+itself: it refuses to start and says what the kernel lacks.
+
 Workloads are cgroup v2 directories (--workload NAME=CGROUP, the cgroup
 absolute or relative to the cgroup2 mount), systemd units (--unit
 NAME=UNIT), commands started with 'interlock exec --workload NAME -- CMD...',
@@ -65,6 +75,13 @@ inside the pod's own network namespace.`,
 				return err
 			}
 			cfg.Logger = g.log
+			switch f.mode {
+			case "transparent":
+			case "proxy":
+				return f.runProxyMode(cmd.Context(), cfg, stdout)
+			default:
+				return usageErrorf("--mode %q: want transparent or proxy", f.mode)
+			}
 			a, err := nodeagent.New(cfg)
 			if err != nil {
 				return err
@@ -78,6 +95,9 @@ inside the pod's own network namespace.`,
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&f.mode, "mode", "transparent", "transparent (eBPF redirects workloads' connections) or proxy (workloads use HTTPS_PROXY and PostgreSQL listeners; for machines without eBPF)")
+	fl.StringVar(&f.connectListen, "connect-listen", nodeagent.DefaultConnectListen, "proxy mode: the HTTP CONNECT listener (HTTPS_PROXY=http://ADDR)")
+	fl.StringArrayVar(&f.pgRoutes, "pg", nil, "proxy mode: a PostgreSQL listener, LISTEN=UPSTREAM (e.g. 127.0.0.1:15432=orders.postgres.database.azure.com:5432; repeatable)")
 	fl.StringVar(&f.pinDir, "pin-dir", bpf.DefaultPinDir, "bpffs directory where interception is pinned")
 	fl.UintSliceVar(&f.ports, "ports", []uint{443, 5432}, "destination ports to intercept")
 	fl.StringSliceVar(&f.intercept, "intercept", nil, "destination prefixes to intercept (default: all)")
@@ -181,4 +201,31 @@ func parsePrefixes(flag string, ss []string) ([]netip.Prefix, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// runProxyMode runs the node agent in proxy mode.
+func (f *nodeFlags) runProxyMode(ctx context.Context, cfg nodeagent.Config, stdout io.Writer) error {
+	pc := nodeagent.ProxyConfig{
+		ConnectListen: f.connectListen,
+		Ports:         cfg.BPF.Ports,
+		Discovery:     cfg.Discovery,
+		DrainTimeout:  cfg.DrainTimeout,
+		Logger:        cfg.Logger,
+	}
+	for _, r := range f.pgRoutes {
+		listen, upstream, ok := strings.Cut(r, "=")
+		if !ok || listen == "" || upstream == "" {
+			return usageErrorf("--pg %q: want LISTEN=UPSTREAM", r)
+		}
+		pc.PG = append(pc.PG, nodeagent.PGRoute{Listen: listen, Upstream: upstream})
+	}
+	p, err := nodeagent.NewProxyMode(pc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "interlock node (proxy mode): set HTTPS_PROXY=http://%s for workloads\n", p.ConnectAddr())
+	for i, a := range p.PGAddrs() {
+		fmt.Fprintf(stdout, "interlock node (proxy mode): PostgreSQL %s at %s\n", pc.PG[i].Upstream, a)
+	}
+	return p.Run(ctx)
 }

@@ -8,12 +8,8 @@
 package azurefake
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -22,59 +18,19 @@ import (
 	"time"
 
 	"github.com/interlockhq/interlock/test/podsim"
+	"github.com/interlockhq/interlock/test/sdkagent"
 	"github.com/interlockhq/interlock/test/testca"
 	"github.com/interlockhq/interlock/test/testenv"
 )
 
-// buildAgent builds test/agent into a temporary directory.
-func buildAgent(t *testing.T) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = "/usr/local/go/bin/go"
-		if _, serr := os.Stat(goBin); serr != nil {
-			testenv.Skip(t, "go toolchain not found: %v", err)
-		}
-	}
-	bin := filepath.Join(t.TempDir(), "agent")
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, "github.com/interlockhq/interlock/test/agent")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build agent: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // runAgent runs the agent with env and args in a new VM-style workload
 // whose hosts file points at srv, and returns its output lines and its
 // exit error.
-func runAgent(t *testing.T, srv *Server, agent string, env []string, args ...string) ([]agentLine, error) {
+func runAgent(t *testing.T, srv *Server, agent string, env []string, args ...string) ([]sdkagent.Line, error) {
 	t.Helper()
 	w := podsim.Start(t, podsim.Options{Name: "azagent", HostNetwork: true, Hosts: srv.Hosts()})
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, agent, args...)
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	if err := w.Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	runErr := cmd.Wait()
-	t.Logf("agent ran %s:\n%s%s", time.Since(start).Round(time.Millisecond), stdout.String(), stderr.String())
-	var lines []agentLine
-	sc := bufio.NewScanner(&stdout)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var l agentLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("agent printed %q: %v", sc.Text(), err)
-		}
-		lines = append(lines, l)
-	}
-	return lines, runErr
+	lines, _, err := sdkagent.Run(t, w.Start, agent, env, 90*time.Second, args...)
+	return lines, err
 }
 
 // agentEnv is the agent's whole environment: PATH, HOME, the CA bundle
@@ -86,28 +42,12 @@ func agentEnv(t *testing.T, srv *Server, c Client, extra ...string) []string {
 	if err := srv.CA().WriteBundle(bundle); err != nil {
 		t.Fatal(err)
 	}
-	return append([]string{
-		"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "SSL_CERT_FILE=" + bundle,
-		"AZURE_TENANT_ID=" + srv.TenantID(), "AZURE_CLIENT_ID=" + c.ID, "AZURE_SUBSCRIPTION_ID=" + srv.SubscriptionID(),
-	}, extra...)
-}
-
-// agentLine is one line of the agent's output.
-type agentLine struct {
-	Step   string          `json:"step"`
-	Args   []string        `json:"args"`
-	OK     bool            `json:"ok"`
-	Result json.RawMessage `json:"result"`
-	Error  *struct {
-		Status  int    `json:"status"`
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+	return sdkagent.Env(dir, bundle, sdkagent.Identity{TenantID: srv.TenantID(), ClientID: c.ID, SubscriptionID: srv.SubscriptionID()}, extra...)
 }
 
 func TestAcceptance(t *testing.T) {
 	testenv.RequireRoot(t, "azurefake listens on port 443 and podsim makes a cgroup and a mount namespace")
-	agent := buildAgent(t)
+	agent := sdkagent.BuildT(t)
 	tests := []struct {
 		name      string
 		federated bool
@@ -316,7 +256,7 @@ func checkRecord(t *testing.T, srv *Server, c Client, federated, async bool) {
 // after a failed step and exits with status 1.
 func TestAcceptanceFailures(t *testing.T) {
 	testenv.RequireRoot(t, "azurefake listens on port 443 and podsim makes a cgroup and a mount namespace")
-	agent := buildAgent(t)
+	agent := sdkagent.BuildT(t)
 	srv, err := Start(t.Context(), Options{Vaults: []string{"agent-kv"}, ResourceGroups: []string{"seed-rg1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -330,7 +270,7 @@ func TestAcceptanceFailures(t *testing.T) {
 		code   string
 		prefix string
 	}
-	check := func(lines []agentLine, runErr error, wants []want) {
+	check := func(lines []sdkagent.Line, runErr error, wants []want) {
 		t.Helper()
 		var exit *exec.ExitError
 		if !errors.As(runErr, &exit) || exit.ExitCode() != 1 {
