@@ -87,6 +87,9 @@ type Agent struct {
 	connCtx     context.Context
 	cancelConns context.CancelFunc
 
+	metrics *metrics
+	health  *health
+
 	loops    sync.WaitGroup // accept loops
 	conns    sync.WaitGroup // connections being served
 	accepted atomic.Uint64  // connections accepted and resolved
@@ -130,6 +133,9 @@ func New(cfg Config) (_ *Agent, err error) {
 	}
 	a := &Agent{cfg: cfg, log: log, objs: objs, nextID: 1, attached: map[uint64]*attached{}}
 	a.connCtx, a.cancelConns = context.WithCancel(context.Background())
+	a.health = newHealth(CondBPF, CondListeners, CondWorkloads)
+	a.health.set(CondBPF, true)
+	a.metrics = newMetrics(objs, func() int { return len(a.Workloads()) })
 	defer func() {
 		if err != nil {
 			a.cancelConns()
@@ -145,6 +151,7 @@ func New(cfg Config) (_ *Agent, err error) {
 	if v6 {
 		a.port6 = cfg.ProxyPort
 	}
+	a.health.set(CondListeners, true)
 	return a, nil
 }
 
@@ -202,6 +209,7 @@ func (a *Agent) Run(ctx context.Context) error {
 				a.log.Error("attach workload", "workload", w.String(), "err", err)
 			}
 		}
+		a.health.set(CondWorkloads, true)
 	})
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("nodeagent: workload discovery: %w", err)
@@ -345,6 +353,7 @@ func proxyWorkload(w workload.Workload) l7proxy.Workload {
 // connections in flight drain.
 func (a *Agent) shutdown() {
 	defer a.cancelConns()
+	a.health.set(CondListeners, false)
 	a.mu.Lock()
 	all := make([]*attached, 0, len(a.attached))
 	for _, at := range a.attached {

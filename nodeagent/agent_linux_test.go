@@ -247,7 +247,7 @@ func TestPod(t *testing.T) {
 		BPF: bpf.Config{PinDir: bpftest.PinDir()}, ProxyPort: freePort(t), DetachOnExit: true,
 		Handle: func(ctx context.Context, c *l7proxy.Conn, dial Dialer) {
 			seen <- c
-			passthrough(ctx, a.log, c, dial)
+			_, _ = passthrough(ctx, a.log, c, dial)
 		},
 	})
 	a = r.a

@@ -207,7 +207,7 @@ func (p *ProxyAgent) accept(ln *net.TCPListener, open func(context.Context, *net
 					p.cfg.Handle(p.connCtx, conn, dialHost)
 					return
 				}
-				passthrough(p.connCtx, p.log, conn, dialHost)
+				_, _ = passthrough(p.connCtx, p.log, conn, dialHost)
 			}()
 		}
 	}()

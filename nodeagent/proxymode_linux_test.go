@@ -57,7 +57,7 @@ func TestProxyModeSDKAgent(t *testing.T) {
 		},
 		Handle: func(ctx context.Context, c *l7proxy.Conn, dial Dialer) {
 			seen <- c
-			passthrough(ctx, p.log, c, dial)
+			_, _ = passthrough(ctx, p.log, c, dial)
 		},
 	})
 	if err != nil {

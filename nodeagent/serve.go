@@ -7,6 +7,7 @@ package nodeagent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -34,36 +35,54 @@ func (a *Agent) serve(ctx context.Context, l *l7proxy.Listener, dial Dialer) {
 		a.conns.Add(1)
 		go func() {
 			defer a.conns.Done()
+			name := c.Workload.Name
 			if a.cfg.Handle != nil {
 				a.cfg.Handle(ctx, c, dial)
+				a.metrics.connections.WithLabelValues(name, "handled").Inc()
 				return
 			}
-			passthrough(ctx, a.log, c, dial)
+			st, err := passthrough(ctx, a.log, c, dial)
+			outcome := "passthrough"
+			if errors.Is(err, errDial) {
+				outcome = "dial_error"
+			}
+			a.metrics.connections.WithLabelValues(name, outcome).Inc()
+			a.metrics.bytes.WithLabelValues(name, "from_client").Add(float64(st.FromClient))
+			a.metrics.bytes.WithLabelValues(name, "to_client").Add(float64(st.ToClient))
 		}()
 	}
 }
 
+// errDial marks a passthrough that could not reach the original
+// destination.
+var errDial = errors.New("dial original destination")
+
 // passthrough relays c to its original destination without inspecting it:
 // first what was already read from the client (c.Peeked), then spliced.
-func passthrough(ctx context.Context, log *slog.Logger, c *l7proxy.Conn, dial Dialer) {
+func passthrough(ctx context.Context, log *slog.Logger, c *l7proxy.Conn, dial Dialer) (l7proxy.PassStats, error) {
 	dst := c.Upstream()
 	up, err := dial(ctx, dst)
 	if err != nil {
 		log.Warn("dial original destination", "workload", c.Workload.Name, "dst", dst, "err", err)
 		c.Close()
-		return
+		return l7proxy.PassStats{}, fmt.Errorf("%w %s: %w", errDial, dst, err)
 	}
+	var st l7proxy.PassStats
 	if len(c.Peeked) > 0 {
 		if _, err := up.Write(c.Peeked); err != nil {
 			log.Warn("forward peeked bytes", "workload", c.Workload.Name, "dst", dst, "err", err)
 			c.Close()
 			up.Close()
-			return
+			return st, err
 		}
+		st.FromClient = int64(len(c.Peeked))
 	}
-	st, err := l7proxy.Passthrough(ctx, c.TCPConn, up)
+	pst, err := l7proxy.Passthrough(ctx, c.TCPConn, up)
+	st.FromClient += pst.FromClient
+	st.ToClient = pst.ToClient
 	log.Debug("passthrough done", "workload", c.Workload.Name, "dst", dst,
 		"from_client", st.FromClient, "to_client", st.ToClient, "err", err)
+	return st, err
 }
 
 // drain waits for conns to finish, for at most timeout; then it cancels

@@ -6,8 +6,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"net/netip"
 	"strings"
 	"time"
@@ -24,6 +27,7 @@ import (
 // nodeFlags are the flags of `interlock node`.
 type nodeFlags struct {
 	mode          string
+	metricsListen string
 	connectListen string
 	pgRoutes      []string
 	pinDir        string
@@ -91,11 +95,15 @@ inside the pod's own network namespace.`,
 			eg, ctx := errgroup.WithContext(cmd.Context())
 			eg.Go(func() error { return a.Run(ctx) })
 			eg.Go(func() error { return a.ServeAPI(ctx, f.socket) })
+			if f.metricsListen != "" {
+				eg.Go(func() error { return serveHTTP(ctx, f.metricsListen, a.HealthHandler()) })
+			}
 			return eg.Wait()
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.mode, "mode", "transparent", "transparent (eBPF redirects workloads' connections) or proxy (workloads use HTTPS_PROXY and PostgreSQL listeners; for machines without eBPF)")
+	fl.StringVar(&f.metricsListen, "metrics-listen", "127.0.0.1:9464", "address of /metrics, /healthz and /readyz (empty: off)")
 	fl.StringVar(&f.connectListen, "connect-listen", nodeagent.DefaultConnectListen, "proxy mode: the HTTP CONNECT listener (HTTPS_PROXY=http://ADDR)")
 	fl.StringArrayVar(&f.pgRoutes, "pg", nil, "proxy mode: a PostgreSQL listener, LISTEN=UPSTREAM (e.g. 127.0.0.1:15432=orders.postgres.database.azure.com:5432; repeatable)")
 	fl.StringVar(&f.pinDir, "pin-dir", bpf.DefaultPinDir, "bpffs directory where interception is pinned")
@@ -228,4 +236,23 @@ func (f *nodeFlags) runProxyMode(ctx context.Context, cfg nodeagent.Config, stdo
 		fmt.Fprintf(stdout, "interlock node (proxy mode): PostgreSQL %s at %s\n", pc.PG[i].Upstream, a)
 	}
 	return p.Run(ctx)
+}
+
+// serveHTTP serves h on addr until ctx is done.
+func serveHTTP(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics listener: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	stop := context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
+	defer stop()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
