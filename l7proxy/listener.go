@@ -35,6 +35,10 @@ type Workload struct {
 	CgroupID       uint64
 }
 
+// Dialer dials a connection's original destination from the workload's
+// network namespace. The connections it makes are never intercepted.
+type Dialer func(ctx context.Context, dst netip.AddrPort) (*net.TCPConn, error)
+
 // Conn is an accepted connection of a workload, with where it was going.
 type Conn struct {
 	*net.TCPConn

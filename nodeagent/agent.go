@@ -68,7 +68,7 @@ type Config struct {
 
 // Dialer dials a connection's original destination from the workload's
 // network namespace.
-type Dialer func(ctx context.Context, dst netip.AddrPort) (*net.TCPConn, error)
+type Dialer = l7proxy.Dialer
 
 // Agent is a node agent. Its methods are safe for concurrent use.
 type Agent struct {

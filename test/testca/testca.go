@@ -139,3 +139,9 @@ func serial() *big.Int {
 	}
 	return n
 }
+
+// Signer returns the CA as a tls.Certificate holding its private key, for
+// code that signs with a CA it is given (the node's leaf minter).
+func (ca *CA) Signer() tls.Certificate {
+	return tls.Certificate{Certificate: [][]byte{ca.Cert.Raw}, PrivateKey: ca.key, Leaf: ca.Cert}
+}

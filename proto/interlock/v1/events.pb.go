@@ -1497,7 +1497,11 @@ type HTTPResponse struct {
 	// policy, approval holds excluded, masking).
 	ProxyLatency *durationpb.Duration `protobuf:"bytes,7,opt,name=proxy_latency,json=proxyLatency,proto3" json:"proxy_latency,omitempty"`
 	// approval_hold is the time the request was held for approval.
-	ApprovalHold  *durationpb.Duration `protobuf:"bytes,8,opt,name=approval_hold,json=approvalHold,proto3" json:"approval_hold,omitempty"`
+	ApprovalHold *durationpb.Duration `protobuf:"bytes,8,opt,name=approval_hold,json=approvalHold,proto3" json:"approval_hold,omitempty"`
+	// request_body is the request's body as it streamed upstream. It is
+	// known only once sent, after HTTPRequest was recorded (which must be
+	// durable before anything goes upstream), so it is recorded here.
+	RequestBody   *Payload `protobuf:"bytes,9,opt,name=request_body,json=requestBody,proto3" json:"request_body,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1584,6 +1588,13 @@ func (x *HTTPResponse) GetProxyLatency() *durationpb.Duration {
 func (x *HTTPResponse) GetApprovalHold() *durationpb.Duration {
 	if x != nil {
 		return x.ApprovalHold
+	}
+	return nil
+}
+
+func (x *HTTPResponse) GetRequestBody() *Payload {
+	if x != nil {
+		return x.RequestBody
 	}
 	return nil
 }
@@ -2373,7 +2384,7 @@ const file_interlock_v1_events_proto_rawDesc = "" +
 	"\x05azure\x18\t \x01(\v2\x1c.interlock.v1.AzureOperationR\x05azure\x122\n" +
 	"\bidentity\x18\n" +
 	" \x01(\v2\x16.interlock.v1.IdentityR\bidentity\x12/\n" +
-	"\x13credential_injected\x18\v \x01(\bR\x12credentialInjected\"\x87\x03\n" +
+	"\x13credential_injected\x18\v \x01(\bR\x12credentialInjected\"\xc1\x03\n" +
 	"\fHTTPResponse\x12\x1f\n" +
 	"\vexchange_id\x18\x01 \x01(\x04R\n" +
 	"exchangeId\x12\x16\n" +
@@ -2384,7 +2395,8 @@ const file_interlock_v1_events_proto_rawDesc = "" +
 	"from_proxy\x18\x05 \x01(\bR\tfromProxy\x12D\n" +
 	"\x10upstream_latency\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x0fupstreamLatency\x12>\n" +
 	"\rproxy_latency\x18\a \x01(\v2\x19.google.protobuf.DurationR\fproxyLatency\x12>\n" +
-	"\rapproval_hold\x18\b \x01(\v2\x19.google.protobuf.DurationR\fapprovalHold\"\xe8\x03\n" +
+	"\rapproval_hold\x18\b \x01(\v2\x19.google.protobuf.DurationR\fapprovalHold\x128\n" +
+	"\frequest_body\x18\t \x01(\v2\x15.interlock.v1.PayloadR\vrequestBody\"\xe8\x03\n" +
 	"\aPGQuery\x12\x1f\n" +
 	"\vexchange_id\x18\x01 \x01(\x04R\n" +
 	"exchangeId\x12.\n" +
@@ -2549,23 +2561,24 @@ var file_interlock_v1_events_proto_depIdxs = []int32{
 	25, // 23: interlock.v1.HTTPResponse.upstream_latency:type_name -> google.protobuf.Duration
 	25, // 24: interlock.v1.HTTPResponse.proxy_latency:type_name -> google.protobuf.Duration
 	25, // 25: interlock.v1.HTTPResponse.approval_hold:type_name -> google.protobuf.Duration
-	4,  // 26: interlock.v1.PGQuery.kind:type_name -> interlock.v1.PGQuery.Kind
-	9,  // 27: interlock.v1.PGQuery.parameters:type_name -> interlock.v1.Payload
-	19, // 28: interlock.v1.PGResult.columns:type_name -> interlock.v1.PGColumn
-	9,  // 29: interlock.v1.PGResult.data:type_name -> interlock.v1.Payload
-	20, // 30: interlock.v1.PGResult.error:type_name -> interlock.v1.PGError
-	25, // 31: interlock.v1.PGResult.upstream_latency:type_name -> google.protobuf.Duration
-	25, // 32: interlock.v1.PGResult.proxy_latency:type_name -> google.protobuf.Duration
-	1,  // 33: interlock.v1.Decision.action:type_name -> interlock.v1.Action
-	1,  // 34: interlock.v1.Decision.outcome:type_name -> interlock.v1.Action
-	2,  // 35: interlock.v1.ApprovalEvent.state:type_name -> interlock.v1.ApprovalState
-	24, // 36: interlock.v1.ApprovalEvent.grant_until:type_name -> google.protobuf.Timestamp
-	25, // 37: interlock.v1.SessionClose.duration:type_name -> google.protobuf.Duration
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	9,  // 26: interlock.v1.HTTPResponse.request_body:type_name -> interlock.v1.Payload
+	4,  // 27: interlock.v1.PGQuery.kind:type_name -> interlock.v1.PGQuery.Kind
+	9,  // 28: interlock.v1.PGQuery.parameters:type_name -> interlock.v1.Payload
+	19, // 29: interlock.v1.PGResult.columns:type_name -> interlock.v1.PGColumn
+	9,  // 30: interlock.v1.PGResult.data:type_name -> interlock.v1.Payload
+	20, // 31: interlock.v1.PGResult.error:type_name -> interlock.v1.PGError
+	25, // 32: interlock.v1.PGResult.upstream_latency:type_name -> google.protobuf.Duration
+	25, // 33: interlock.v1.PGResult.proxy_latency:type_name -> google.protobuf.Duration
+	1,  // 34: interlock.v1.Decision.action:type_name -> interlock.v1.Action
+	1,  // 35: interlock.v1.Decision.outcome:type_name -> interlock.v1.Action
+	2,  // 36: interlock.v1.ApprovalEvent.state:type_name -> interlock.v1.ApprovalState
+	24, // 37: interlock.v1.ApprovalEvent.grant_until:type_name -> google.protobuf.Timestamp
+	25, // 38: interlock.v1.SessionClose.duration:type_name -> google.protobuf.Duration
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_interlock_v1_events_proto_init() }

@@ -89,7 +89,7 @@ func goldenEvents() []*SessionEvent {
 	e.Event = &SessionEvent_HttpResponse{HttpResponse: &HTTPResponse{
 		ExchangeId: 1, Status: 200, Headers: hdr, Body: body, FromProxy: true,
 		UpstreamLatency: durationpb.New(time.Millisecond), ProxyLatency: durationpb.New(50 * time.Microsecond),
-		ApprovalHold: durationpb.New(time.Second),
+		ApprovalHold: durationpb.New(time.Second), RequestBody: body,
 	}}
 	out = append(out, e)
 
