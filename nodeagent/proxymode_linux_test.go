@@ -10,12 +10,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,8 +44,11 @@ func TestProxyModeSDKAgent(t *testing.T) {
 	hosts := srv.Hosts()
 	w := podsim.Start(t, podsim.Options{Name: "proxymode", HostNetwork: true})
 
-	seen := make(chan *l7proxy.Conn, 16)
-	var p *ProxyAgent
+	var (
+		mu   sync.Mutex
+		seen []*l7proxy.Conn
+		p    *ProxyAgent
+	)
 	p, err = NewProxyMode(ProxyConfig{
 		ConnectListen: "127.0.0.1:0",
 		Discovery:     workload.Config{VMs: []workload.VM{{Name: "sdk-agent", Cgroup: w.CgroupPath()}}},
@@ -56,8 +61,10 @@ func TestProxyModeSDKAgent(t *testing.T) {
 			return nil, errors.New("no such host in the test")
 		},
 		Handle: func(ctx context.Context, c *l7proxy.Conn, dial Dialer) {
-			seen <- c
-			_, _ = passthrough(ctx, p.log, c, dial)
+			mu.Lock()
+			seen = append(seen, c)
+			mu.Unlock()
+			_, _ = passthrough(ctx, slog.Default(), c, dial)
 		},
 	})
 	if err != nil {
@@ -66,7 +73,8 @@ func TestProxyModeSDKAgent(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	stop := sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(stop)
 
 	bin := sdkagent.BuildT(t)
 	home := t.TempDir()
@@ -86,9 +94,9 @@ func TestProxyModeSDKAgent(t *testing.T) {
 	if !strings.Contains(string(lines[0].Result), "rg-two") {
 		t.Errorf("list-groups result %s, want rg-two in it", lines[0].Result)
 	}
-	close(seen)
+	stop() // every tunnel's handler has returned
 	var n int
-	for conn := range seen {
+	for _, conn := range seen {
 		n++
 		if conn.Workload.Name != "sdk-agent" || conn.Original.UID != uint32(os.Getuid()) || conn.Original.PID == 0 {
 			t.Errorf("tunnel to %s (%v): workload %+v pid %d uid %d; want the sdk-agent workload", conn.ServerName, conn.Original.Dst, conn.Workload, conn.Original.PID, conn.Original.UID)

@@ -18,9 +18,9 @@ import (
 func newPolicy(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
-		Short: "Check and try out policies",
+		Short: "Check, try out, push and compare policies",
 	}
-	cmd.AddCommand(newPolicyValidate(stdout), newPolicyTest(stdout))
+	cmd.AddCommand(newPolicyValidate(stdout), newPolicyTest(stdout), newPolicyPush(stdout), newPolicyGet(stdout), newPolicyDiff(stdout))
 	return cmd
 }
 

@@ -17,8 +17,8 @@ import (
 )
 
 const (
-	ackFile    = "ACKED"
-	ackFileTmp = "ACKED.tmp"
+	ackFile  = "ACKED"
+	baseFile = "SEQBASE"
 )
 
 // Ack records that the control plane made every chunk up to seq durable.
@@ -33,7 +33,11 @@ func (s *Spool) Ack(seq uint64) error {
 		return ErrClosed
 	}
 	s.mu.Lock()
-	seq = min(seq, s.lastSeq)
+	if seq <= s.base {
+		s.mu.Unlock()
+		return nil // chunks of an earlier spool in this directory's place
+	}
+	seq = min(seq-s.base, s.lastSeq)
 	if seq <= s.acked {
 		s.mu.Unlock()
 		return nil
@@ -82,7 +86,7 @@ func (s *Spool) collectGarbage() error {
 		return nil
 	}
 	if persist {
-		if err := writeAckFile(s.dir, acked); err != nil {
+		if err := writeSeqFile(s.dir, ackFile, acked); err != nil {
 			return fmt.Errorf("spool: %w", err)
 		}
 	}
@@ -110,43 +114,45 @@ func (s *Spool) collectGarbage() error {
 	return nil
 }
 
-// writeAckFile durably replaces the ack file with seq: u64 seq, u32 CRC32C.
-func writeAckFile(dir string, seq uint64) error {
+// writeSeqFile durably replaces the file name (ACKED or SEQBASE) in dir
+// with seq: u64 seq, u32 CRC32C.
+func writeSeqFile(dir, name string, seq uint64) error {
 	b := binary.LittleEndian.AppendUint64(nil, seq)
 	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	tmp := filepath.Join(dir, ackFileTmp)
+	tmp := filepath.Join(dir, name+".tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
-		return fmt.Errorf("write ack: %w", err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
-		return fmt.Errorf("write ack: %w", err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("sync ack: %w", err)
+		return fmt.Errorf("sync %s: %w", name, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("close ack: %w", err)
+		return fmt.Errorf("close %s: %w", name, err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, ackFile)); err != nil {
-		return fmt.Errorf("rename ack: %w", err)
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("rename %s: %w", name, err)
 	}
 	return syncDir(dir)
 }
 
-// readAckFile returns the persisted ack (0 when there is none).
-func readAckFile(dir string) (uint64, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ackFile))
+// readSeqFile returns the seq persisted in the file name, and false when
+// there is no such file.
+func readSeqFile(dir, name string) (uint64, bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, name))
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+		return 0, false, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read ack: %w", err)
+		return 0, false, fmt.Errorf("read %s: %w", name, err)
 	}
 	if len(b) != 12 || crc32.Checksum(b[:8], castagnoli) != binary.LittleEndian.Uint32(b[8:]) {
-		return 0, &CorruptError{Segment: ackFile, Reason: "bad ack file"}
+		return 0, false, &CorruptError{Segment: name, Reason: "bad " + name + " file"}
 	}
-	return binary.LittleEndian.Uint64(b), nil
+	return binary.LittleEndian.Uint64(b), true, nil
 }

@@ -38,7 +38,9 @@
 //     returns it): after fsync fails the page cache cannot be trusted. Close
 //     and Open again to recover from what is on disk.
 //   - Chunk seqs are gap-free for the directory's lifetime. Deleting the
-//     directory restarts them at 1, which the control plane will see as a
-//     conflict for a node it already knows.
+//     directory restarts them at 1, which would collide with the chunks
+//     the control plane already holds for the node: SkipTo (which the
+//     uploader calls with Resume's answer) renumbers the spool's chunks to
+//     follow the control plane's, durably (a SEQBASE file next to ACKED).
 //   - One Spool per directory (an exclusive flock on LOCK); Close it.
 package spool

@@ -24,8 +24,9 @@ import (
 func (s *Spool) Next(ctx context.Context, after uint64) (*interlockv1.UploadChunk, error) {
 	for {
 		s.mu.Lock()
-		failed := s.failed
-		i, _ := slices.BinarySearchFunc(s.chunks, after+1, func(c chunkRef, t uint64) int {
+		failed, base := s.failed, s.base
+		local := after - min(after, base)
+		i, _ := slices.BinarySearchFunc(s.chunks, local+1, func(c chunkRef, t uint64) int {
 			return compareUint(c.seq, t)
 		})
 		var ref *chunkRef
@@ -40,7 +41,11 @@ func (s *Spool) Next(ctx context.Context, after uint64) (*interlockv1.UploadChun
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // acked and deleted meanwhile
 			}
-			return c, err
+			if err != nil {
+				return nil, err
+			}
+			c.Seq += base
+			return c, nil
 		}
 		if errors.Is(failed, ErrClosed) {
 			return nil, ErrClosed

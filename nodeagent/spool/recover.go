@@ -16,11 +16,18 @@ import (
 
 // recover rebuilds s from the directory and opens the active segment.
 func (s *Spool) recover() error {
-	acked, err := readAckFile(s.dir)
+	acked, hasAcked, err := readSeqFile(s.dir, ackFile)
 	if err != nil {
 		return err
 	}
 	s.acked, s.ackPersisted = acked, acked
+	base, hasBase, err := readSeqFile(s.dir, baseFile)
+	if err != nil {
+		return err
+	}
+	// A spool that once acked chunks predates SEQBASE: its numbering is
+	// the control plane's.
+	s.base, s.numbered = base, hasBase || hasAcked
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return fmt.Errorf("spool: %w", err)

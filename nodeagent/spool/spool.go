@@ -43,6 +43,8 @@ type Spool struct {
 	acked        uint64
 	ackPersisted uint64 // acked as last written to the ack file
 	lastSeq      uint64 // last sealed chunk seq
+	base         uint64 // added to the local seqs above on the wire (SkipTo)
+	numbered     bool   // base is settled with the control plane (SkipTo)
 	unsealed     int    // events appended but not sealed
 	unsealedAt   time.Time
 	diskBytes    int64

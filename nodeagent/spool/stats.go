@@ -58,8 +58,8 @@ func (s *Spool) Stats() Stats {
 		UnsealedEvents: s.unsealed,
 		PendingEvents:  s.unsealed,
 		DiskBytes:      s.diskBytes,
-		LastSeq:        s.lastSeq,
-		Acked:          s.acked,
+		LastSeq:        s.lastSeq + s.base,
+		Acked:          s.acked + s.base,
 	}
 	for _, c := range s.chunks {
 		st.PendingEvents += c.events

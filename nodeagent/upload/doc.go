@@ -5,7 +5,9 @@
 // them.
 //
 // One Uploader runs one loop (Run): ask Resume for the highest chunk the
-// control plane holds, ack that into the Source, open an Upload stream,
+// control plane holds, hand it to the Source's SkipTo when it has one (a
+// node whose spool was lost continues numbering after it), ack it into
+// the Source, open an Upload stream,
 // send chunks after it with at most Window in flight, and ack every
 // UploadAck into the Source. When the stream breaks it starts over after a
 // bounded, jittered exponential backoff; chunks sent but not acked are sent

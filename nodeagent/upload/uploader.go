@@ -26,6 +26,14 @@ type Source interface {
 	Ack(seq uint64) error
 }
 
+// Skipper is implemented by a Source that can continue its numbering after
+// the control plane's when the control plane holds more chunks than the
+// Source ever made (its storage was lost): nodeagent/spool's SkipTo. The
+// Uploader calls it with Resume's answer before each stream.
+type Skipper interface {
+	SkipTo(seq uint64) error
+}
+
 // Uploader moves chunks from a Source to a SessionService. Its methods are
 // safe for concurrent use; Run must run at most once at a time.
 type Uploader struct {
@@ -81,6 +89,11 @@ func (u *Uploader) attempt(ctx context.Context) (progress bool, err error) {
 	res, err := u.client.Resume(ctx, &interlockv1.ResumeRequest{})
 	if err != nil {
 		return false, fmt.Errorf("upload: resume: %w", err)
+	}
+	if sk, ok := u.src.(Skipper); ok {
+		if err := sk.SkipTo(res.GetSeq()); err != nil {
+			return false, fmt.Errorf("upload: %w", err)
+		}
 	}
 	if err := u.ack(res.GetSeq()); err != nil {
 		return false, err
