@@ -13,12 +13,13 @@ set -euo pipefail
 #   iproute2                       test/podsim and troubleshooting (ip netns, ip link)
 #   util-linux, mount              podsim's per-workload mount namespace (unshare, mount)
 #   ca-certificates, git, make     the build itself
+#   curl                           a real TLS client in l7proxy/tlsterm tests
 packages=(
 	clang llvm libbpf-dev
 	postgresql postgresql-client
 	protobuf-compiler
 	iproute2 util-linux mount
-	ca-certificates git make
+	ca-certificates curl git make
 )
 
 if [ "$(id -u)" != 0 ]; then

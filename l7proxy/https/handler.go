@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Handler: per connection, peek, route, terminate TLS and hand the
+// connection to the HTTP server; per connection state for requests.
+
+package https
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/interlockhq/interlock/l7proxy"
+	"github.com/interlockhq/interlock/l7proxy/policy"
+	"github.com/interlockhq/interlock/l7proxy/record"
+	"github.com/interlockhq/interlock/l7proxy/tlsterm"
+	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// Handler serves intercepted HTTPS connections. It is safe for concurrent
+// use; Close stops it.
+type Handler struct {
+	cfg   Config
+	log   *slog.Logger
+	redac *record.Redactor
+	srv   *http.Server
+	ln    *chanListener
+
+	conns sync.Map // *tls.Conn → *conn, while served
+}
+
+// conn is the state of one terminated client connection.
+type conn struct {
+	l7       *l7proxy.Conn
+	tls      *tls.Conn
+	sess     *record.Session
+	target   *policy.Target
+	bundle   *policy.Bundle
+	sni      string
+	upstream *http.Transport // keep-alive pool to the original destination
+	opened   time.Time
+	done     chan struct{} // closed when the HTTP server is done with it
+
+	exchanges atomic.Uint32
+	fromCli   atomic.Int64
+	toCli     atomic.Int64
+}
+
+type connKey struct{}
+
+// New returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	switch {
+	case cfg.Policy == nil, cfg.ServerTLS == nil, cfg.UpstreamTLS == nil, cfg.Identify == nil,
+		cfg.Recorder == nil, cfg.Passthrough == nil:
+		return nil, errors.New("https: Config needs Policy, ServerTLS, UpstreamTLS, Identify, Recorder and Passthrough")
+	}
+	if cfg.RecordCap == 0 {
+		cfg.RecordCap = DefaultRecordCap
+	}
+	if cfg.PeekTimeout == 0 {
+		cfg.PeekTimeout = DefaultPeekTimeout
+	}
+	if cfg.HandshakeTimeout == 0 {
+		cfg.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	red := cfg.Redactor
+	if red == nil {
+		red = record.NewRedactor()
+	}
+	h := &Handler{cfg: cfg, log: log, redac: red, ln: newChanListener()}
+	h.srv = &http.Server{
+		Handler:           http.HandlerFunc(h.serveHTTP),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       DefaultIdleTimeout,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if v, ok := h.conns.Load(c); ok {
+				return context.WithValue(ctx, connKey{}, v)
+			}
+			return ctx
+		},
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if st == http.StateClosed || st == http.StateHijacked {
+				if v, ok := h.conns.LoadAndDelete(c); ok {
+					close(v.(*conn).done)
+				}
+			}
+		},
+	}
+	// HTTP/2 on connections that negotiated it, HTTP/1.1 on the others.
+	h.srv.Protocols = new(http.Protocols)
+	h.srv.Protocols.SetHTTP1(true)
+	h.srv.Protocols.SetHTTP2(true)
+	h.srv.TLSConfig = cfg.ServerTLS
+	go func() { _ = h.srv.Serve(h.ln) }()
+	return h, nil
+}
+
+// Close stops serving; connections being served are closed.
+func (h *Handler) Close() error {
+	h.ln.Close()
+	return h.srv.Close()
+}
+
+// Serve serves one intercepted connection and returns when it is done. It
+// owns c.
+func (h *Handler) Serve(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
+	if err := h.serve(ctx, c, dial); err != nil {
+		h.log.Info("https connection ended", "workload", c.Workload.Name, "dst", c.Original.Dst, "err", err)
+	}
+}
+
+func (h *Handler) serve(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) error {
+	bundle := h.cfg.Policy()
+	if bundle == nil {
+		c.Close()
+		return errors.New("no policy loaded: refused (fail closed)")
+	}
+	hello, err := tlsterm.Peek(c.TCPConn, h.cfg.PeekTimeout)
+	peeked := append(c.Peeked, hello.Raw...)
+	if err != nil {
+		// Not TLS (or not a ClientHello we can read): nothing to route on.
+		// It cannot be an https target, so it passes untouched.
+		c.Peeked = peeked
+		h.cfg.Passthrough(ctx, c, dial)
+		return nil
+	}
+	sni := strings.ToLower(hello.ServerName)
+	if sni == "" {
+		sni = c.ServerName
+	}
+	target, err := bundle.Target(sni, c.Original.Dst.Port(), policy.ProtocolHTTPS)
+	if errors.Is(err, policy.ErrProtocolMismatch) {
+		c.Close()
+		return fmt.Errorf("%s is a target of another protocol: refused", sni)
+	}
+	if err != nil || target == nil {
+		c.Peeked = peeked
+		h.cfg.Passthrough(ctx, c, dial)
+		return nil
+	}
+
+	tc := tls.Server(tlsterm.Replay(c.TCPConn, peeked, c.Original.Dst), h.cfg.ServerTLS)
+	hctx, cancel := context.WithTimeout(ctx, h.cfg.HandshakeTimeout)
+	err = tc.HandshakeContext(hctx)
+	cancel()
+	if err != nil {
+		c.Close()
+		return fmt.Errorf("tls handshake with workload for %s: %w", sni, err)
+	}
+	st := tc.ConnectionState()
+	sess, err := h.cfg.Recorder.Open(ctx, &interlockv1.SessionOpen{
+		Node:                h.cfg.Node,
+		Workload:            recordWorkload(c, h.cfg.Node),
+		OriginalDestination: c.Original.Dst.String(),
+		ClientAddress:       c.RemoteAddr().String(),
+		Protocol:            interlockv1.Protocol_PROTOCOL_HTTPS,
+		Target:              target.Name,
+		ServerName:          sni,
+		ClientTls: &interlockv1.TLSInfo{
+			Version: tls.VersionName(st.Version), CipherSuite: tls.CipherSuiteName(st.CipherSuite), Alpn: st.NegotiatedProtocol,
+		},
+	})
+	if err != nil {
+		tc.Close()
+		return fmt.Errorf("record session open: %w (refused: nothing unrecorded passes)", err)
+	}
+	cs := &conn{l7: c, tls: tc, sess: sess, target: target, bundle: bundle, sni: sni, opened: time.Now(), done: make(chan struct{})}
+	cs.upstream = h.transport(cs, dial)
+	h.conns.Store(tc, cs)
+	if !h.ln.push(ctx, tc) {
+		h.conns.Delete(tc)
+		tc.Close()
+		close(cs.done)
+	}
+	select {
+	case <-cs.done:
+	case <-ctx.Done():
+		tc.Close()
+		<-cs.done
+	}
+	cs.upstream.CloseIdleConnections()
+	reason := "connection closed"
+	if ctx.Err() != nil {
+		reason = "node agent stopping"
+	}
+	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer ccancel()
+	return sess.Close(cctx, &interlockv1.SessionClose{
+		Reason:          reason,
+		BytesFromClient: uint64(cs.fromCli.Load()),
+		BytesToClient:   uint64(cs.toCli.Load()),
+		Exchanges:       cs.exchanges.Load(),
+		Duration:        durationpb.New(time.Since(cs.opened)),
+	})
+}
+
+// recordWorkload is the recorded form of the connection's workload.
+func recordWorkload(c *l7proxy.Conn, node string) *interlockv1.Workload {
+	w := c.Workload
+	kind := interlockv1.Workload_KIND_VM
+	if w.Kind == "pod" {
+		kind = interlockv1.Workload_KIND_POD
+	}
+	return &interlockv1.Workload{
+		Kind: kind, Name: w.Name, Namespace: w.Namespace, ServiceAccount: w.ServiceAccount, PodUid: w.PodUID,
+		Unit: w.Unit, CgroupId: c.Original.CgroupID, CgroupPath: w.CgroupPath,
+		Pid: c.Original.PID, Uid: c.Original.UID, Node: node,
+	}
+}
+
+// chanListener hands connections that Serve terminated to the HTTP server.
+type chanListener struct {
+	ch     chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newChanListener() *chanListener {
+	return &chanListener{ch: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+func (l *chanListener) push(ctx context.Context, c net.Conn) bool {
+	select {
+	case l.ch <- c:
+		return true
+	case <-l.closed:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *chanListener) Addr() net.Addr { return &net.TCPAddr{} }

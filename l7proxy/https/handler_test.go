@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Handler tests against real components: azurefake as Azure (real TLS,
+// real tokens), the policy engine, the recorder, and Go's HTTP clients
+// speaking HTTP/2 and HTTP/1.1 through the handler.
+
+package https
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/interlockhq/interlock/bpf"
+	"github.com/interlockhq/interlock/l7proxy"
+	"github.com/interlockhq/interlock/l7proxy/identity"
+	"github.com/interlockhq/interlock/l7proxy/policy"
+	"github.com/interlockhq/interlock/l7proxy/record"
+	"github.com/interlockhq/interlock/l7proxy/tlsterm"
+	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
+	"github.com/interlockhq/interlock/test/azurefake"
+	"github.com/interlockhq/interlock/test/testca"
+	"github.com/interlockhq/interlock/test/testenv"
+)
+
+// memSink keeps recorded events in memory.
+type memSink struct {
+	mu  sync.Mutex
+	evs []*interlockv1.SessionEvent
+}
+
+func (s *memSink) Append(_ context.Context, evs []*interlockv1.SessionEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.evs = append(s.evs, evs...)
+	return nil
+}
+
+func (s *memSink) events() []*interlockv1.SessionEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*interlockv1.SessionEvent(nil), s.evs...)
+}
+
+// fixture is a Handler in front of azurefake.
+type fixture struct {
+	srv      *azurefake.Server
+	h        *Handler
+	sink     *memSink
+	nodeCA   *testca.CA
+	proxy    net.Listener
+	agentTok string
+}
+
+const testPolicy = `apiVersion: interlock/v1
+kind: Policy
+metadata: {name: test}
+targets:
+  - name: arm
+    protocol: https
+    hosts: [management.azure.com]
+    credential: {mode: %s}
+identity:
+  issuers:
+    - {issuer: "%s", audience: "https://management.core.windows.net/"}
+rules:
+  - name: no-delete
+    when: request.method == "DELETE"
+    action: deny
+    message: Agents may not delete.
+  - name: allow-reads-and-writes
+    when: request.method in ["GET", "PUT", "POST"]
+    action: allow
+defaultAction: deny
+`
+
+func newFixture(t *testing.T, credMode string) *fixture {
+	t.Helper()
+	testenv.RequireRoot(t, "azurefake listens on port 443 like Azure")
+	ca, err := testca.New("azure")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := azurefake.Start(t.Context(), azurefake.Options{CA: ca, Clients: []azurefake.Client{{}, {}}, ResourceGroups: []string{"rg-a", "rg-b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	bundle, err := policy.Load([]policy.Document{{Name: "test.yaml", YAML: fmt.Appendf(nil, testPolicy, credMode, srv.IssuerV1())}}, policy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeCA, err := testca.New("node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	minter, err := tlsterm.NewMinter(tlsterm.MinterConfig{CA: nodeCA.Signer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The node reaches Entra ID's keys the way it reaches Azure: here, at
+	// azurefake, trusting its CA.
+	hc := &http.Client{Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: ca.Pool()},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, srv.Addr().String())
+		},
+	}}
+	identify := Verifiers(identity.Options{HTTPClient: hc})
+	nodeTok, err := srv.MintToken(azurefake.TokenOptions{ClientID: srv.Clients()[1].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	h, err := New(Config{
+		Node:      "node-a",
+		Policy:    func() *policy.Bundle { return bundle },
+		ServerTLS: minter.ServerConfig(),
+		UpstreamTLS: func(sni string) *tls.Config {
+			return tlsterm.Upstream(sni, tlsterm.UpstreamOptions{RootCAs: ca.Pool()})
+		},
+		Identify:    identify,
+		Credentials: func(context.Context, *policy.Target, string) (string, error) { return nodeTok, nil },
+		Recorder:    record.New(sink, record.Options{}),
+		Passthrough: func(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
+			up, err := dial(ctx, c.Upstream())
+			if err != nil {
+				c.Close()
+				return
+			}
+			_, _ = up.Write(c.Peeked)
+			_, _ = l7proxy.Passthrough(ctx, c.TCPConn, up)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	proxy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); proxy.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := proxy.Accept()
+			if err != nil {
+				return
+			}
+			// What the listener would resolve from the kernel: the
+			// workload dialed azurefake's address.
+			lc := &l7proxy.Conn{TCPConn: c.(*net.TCPConn), Original: bpfOriginal(srv.Addr()), Workload: l7proxy.Workload{Kind: "vm", Name: "agent"}}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				h.Serve(ctx, lc, dialTCP)
+			}()
+		}
+	}()
+	agentTok, err := srv.MintToken(azurefake.TokenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{srv: srv, h: h, sink: sink, nodeCA: nodeCA, proxy: proxy, agentTok: agentTok}
+}
+
+func dialTCP(ctx context.Context, dst netip.AddrPort) (*net.TCPConn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", dst.String())
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.TCPConn), nil
+}
+
+// client is an agent's HTTP client: it trusts the node CA (and, for
+// passthrough, Azure's), and every connection lands on the proxy, as the
+// kernel would make it.
+func (f *fixture) client(h2 bool) *http.Client {
+	pool := f.nodeCA.Pool()
+	pool.AddCert(f.srv.CA().Cert)
+	tr := &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: pool},
+		ForceAttemptHTTP2: h2,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, f.proxy.Addr().String())
+		},
+	}
+	if !h2 {
+		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+	}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+func (f *fixture) do(t *testing.T, c *http.Client, method, url, token string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func armError(t *testing.T, body []byte) string {
+	t.Helper()
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatalf("not ARM's error format: %q", body)
+	}
+	return e.Error.Code
+}
+
+func TestHandlerAllowDenyRefuse(t *testing.T) {
+	for _, h2 := range []bool{true, false} {
+		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
+			f := newFixture(t, "passthrough")
+			c := f.client(h2)
+			sub := f.srv.SubscriptionID()
+			list := "https://management.azure.com/subscriptions/" + sub + "/resourcegroups?api-version=2025-04-01"
+
+			resp, body := f.do(t, c, "GET", list, f.agentTok)
+			if resp.StatusCode != 200 || !strings.Contains(string(body), "rg-b") {
+				t.Fatalf("list: %d %s", resp.StatusCode, body)
+			}
+			wantProto := "HTTP/1.1"
+			if h2 {
+				wantProto = "HTTP/2.0"
+			}
+			if resp.Proto != wantProto {
+				t.Errorf("client spoke %s, want %s", resp.Proto, wantProto)
+			}
+
+			del := "https://management.azure.com/subscriptions/" + sub + "/resourcegroups/rg-a?api-version=2025-04-01"
+			resp, body = f.do(t, c, "DELETE", del, f.agentTok)
+			if resp.StatusCode != 403 || armError(t, body) != CodeDisallowed || !strings.Contains(string(body), "no-delete: Agents may not delete.") {
+				t.Errorf("delete: %d %s", resp.StatusCode, body)
+			}
+			if n := f.srv.Count("DELETE", "/resourcegroups/"); n != 0 {
+				t.Errorf("azurefake saw %d DELETEs", n)
+			}
+
+			resp, body = f.do(t, c, "GET", list, "")
+			if resp.StatusCode != 401 || armError(t, body) != CodeAuthFailed {
+				t.Errorf("no token: %d %s", resp.StatusCode, body)
+			}
+			forged, err := f.srv.ForgeToken(azurefake.TokenOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := len(f.srv.Requests())
+			resp, body = f.do(t, c, "GET", list, forged)
+			if resp.StatusCode != 401 || armError(t, body) != "InvalidAuthenticationToken" {
+				t.Errorf("forged token: %d %s", resp.StatusCode, body)
+			}
+			for _, r := range f.srv.Requests()[before:] {
+				if r.Host == azurefake.ARMHost {
+					t.Errorf("azurefake saw a request after a forged token: %+v", r)
+				}
+			}
+
+			// The agent's token went upstream (credential: passthrough).
+			var sawAgent bool
+			for _, r := range f.srv.Requests() {
+				if r.Host == azurefake.ARMHost && r.Claims["appid"] == f.srv.Clients()[0].ID {
+					sawAgent = true
+				}
+			}
+			if !sawAgent {
+				t.Error("azurefake never saw the agent's own token with credential: passthrough")
+			}
+			closeAndWait(t, c, f.sink)
+			checkRecording(t, f.sink.events(), f.agentTok)
+		})
+	}
+}
+
+func TestHandlerInjectsNodeCredential(t *testing.T) {
+	f := newFixture(t, "inject, azure: {type: managedIdentity}")
+	c := f.client(true)
+	resp, body := f.do(t, c, "GET", "https://management.azure.com/subscriptions/"+f.srv.SubscriptionID()+"/resourcegroups?api-version=2025-04-01", f.agentTok)
+	if resp.StatusCode != 200 {
+		t.Fatalf("list with inject: %d %s", resp.StatusCode, body)
+	}
+	node := f.srv.Clients()[1].ID
+	for _, r := range f.srv.Requests() {
+		if r.Host != azurefake.ARMHost {
+			continue
+		}
+		if r.Claims["appid"] != node {
+			t.Errorf("azurefake saw appid %v, want only the node's %s", r.Claims["appid"], node)
+		}
+	}
+	closeAndWait(t, c, f.sink)
+	checkRecording(t, f.sink.events(), f.agentTok)
+}
+
+// TestHandlerPassesNonTargets: a TLS connection whose SNI is not a target
+// is spliced through untouched; the client sees Azure's own certificate.
+func TestHandlerPassesNonTargets(t *testing.T) {
+	f := newFixture(t, "passthrough")
+	tc, err := tls.Dial("tcp", f.proxy.Addr().String(), &tls.Config{ServerName: azurefake.LoginHost, RootCAs: f.srv.CA().Pool()})
+	if err != nil {
+		t.Fatalf("TLS to a non-target through the handler: %v", err)
+	}
+	defer tc.Close()
+	if issuer := tc.ConnectionState().PeerCertificates[0].Issuer.CommonName; issuer != f.srv.CA().Cert.Subject.CommonName {
+		t.Errorf("non-target certificate issued by %q, want Azure's (passthrough, no termination)", issuer)
+	}
+	if len(f.sink.events()) != 0 {
+		t.Errorf("a passthrough connection was recorded as an https session")
+	}
+}
+
+// checkRecording: each session opens first and closes last with gap-free
+// seqs, every decision and response is there, and no credential appears
+// anywhere in the recording.
+func checkRecording(t *testing.T, evs []*interlockv1.SessionEvent, secrets ...string) {
+	t.Helper()
+	bySess := map[string][]*interlockv1.SessionEvent{}
+	for _, e := range evs {
+		bySess[e.SessionId] = append(bySess[e.SessionId], e)
+	}
+	if len(bySess) == 0 {
+		t.Fatal("nothing recorded")
+	}
+	var requests, decisions, responses int
+	for id, es := range bySess {
+		for i, e := range es {
+			if e.Seq != uint64(i+1) {
+				t.Errorf("session %s: event %d has seq %d", id, i, e.Seq)
+			}
+			switch e.Event.(type) {
+			case *interlockv1.SessionEvent_HttpRequest:
+				requests++
+			case *interlockv1.SessionEvent_Decision:
+				decisions++
+			case *interlockv1.SessionEvent_HttpResponse:
+				responses++
+			}
+		}
+		if es[0].GetOpen() == nil {
+			t.Errorf("session %s does not start with open", id)
+		}
+		if last := es[len(es)-1]; last.GetClose() == nil {
+			t.Errorf("session %s does not end with close (ends with %T)", id, last.Event)
+		}
+	}
+	if requests == 0 || decisions != requests || responses != requests {
+		t.Errorf("recorded %d requests, %d decisions, %d responses", requests, decisions, responses)
+	}
+	for _, e := range evs {
+		b, _ := json.Marshal(e)
+		for _, s := range secrets {
+			if strings.Contains(string(b), s) {
+				t.Errorf("a credential appears in the recording: %s", b)
+			}
+		}
+	}
+}
+
+func bpfOriginal(dst netip.AddrPort) bpf.Original {
+	return bpf.Original{Dst: dst, PID: 4242, UID: 1000}
+}
+
+// closeAndWait closes the client's connections and waits until every
+// recorded session has its close event.
+func closeAndWait(t *testing.T, c *http.Client, s *memSink) {
+	t.Helper()
+	c.CloseIdleConnections()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		open := map[string]bool{}
+		for _, e := range s.events() {
+			if e.GetOpen() != nil {
+				open[e.SessionId] = true
+			}
+			if e.GetClose() != nil {
+				delete(open, e.SessionId)
+			}
+		}
+		if len(open) == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Error("sessions still open 10 s after the client closed its connections")
+}
