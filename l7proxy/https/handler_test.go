@@ -73,10 +73,10 @@ identity:
   issuers:
     - {issuer: "%s", audience: "https://management.core.windows.net/"}
 rules:
-  - name: no-delete
-    when: request.method == "DELETE"
+  - name: no-rg-delete
+    when: arm.operation == "Microsoft.Resources/subscriptions/resourceGroups/delete"
     action: deny
-    message: Agents may not delete.
+    message: Agents may not delete resource groups.
   - name: allow-reads-and-writes
     when: request.method in ["GET", "PUT", "POST"]
     action: allow
@@ -130,6 +130,7 @@ func newFixture(t *testing.T, credMode string) *fixture {
 			return tlsterm.Upstream(sni, tlsterm.UpstreamOptions{RootCAs: ca.Pool()})
 		},
 		Identify:    identify,
+		Operation:   AzureOperations,
 		Credentials: func(context.Context, *policy.Target, string) (string, error) { return nodeTok, nil },
 		Recorder:    record.New(sink, record.Options{}),
 		Passthrough: func(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
@@ -259,7 +260,7 @@ func TestHandlerAllowDenyRefuse(t *testing.T) {
 
 			del := "https://management.azure.com/subscriptions/" + sub + "/resourcegroups/rg-a?api-version=2025-04-01"
 			resp, body = f.do(t, c, "DELETE", del, f.agentTok)
-			if resp.StatusCode != 403 || armError(t, body) != CodeDisallowed || !strings.Contains(string(body), "no-delete: Agents may not delete.") {
+			if resp.StatusCode != 403 || armError(t, body) != CodeDisallowed || !strings.Contains(string(body), "no-rg-delete: Agents may not delete resource groups.") {
 				t.Errorf("delete: %d %s", resp.StatusCode, body)
 			}
 			if n := f.srv.Count("DELETE", "/resourcegroups/"); n != 0 {
@@ -297,6 +298,20 @@ func TestHandlerAllowDenyRefuse(t *testing.T) {
 			}
 			closeAndWait(t, c, f.sink)
 			checkRecording(t, f.sink.events(), f.agentTok)
+			var denied bool
+			for _, e := range f.sink.events() {
+				if d := e.GetDecision(); d != nil && d.Rule == "no-rg-delete" && d.ErrorCode == CodeDisallowed {
+					denied = true
+				}
+				if r := e.GetHttpRequest(); r != nil && r.Method == "DELETE" {
+					if op := r.GetAzure().GetOperation(); op != "Microsoft.Resources/subscriptions/resourceGroups/delete" {
+						t.Errorf("recorded DELETE with operation %q", op)
+					}
+				}
+			}
+			if !denied {
+				t.Error("no recorded decision by no-rg-delete")
+			}
 		})
 	}
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// The Identifier made from l7proxy/identity: a Verifier per policy bundle
-// (its trusted issuers), kept while the bundle is in force.
+// The components made from this repository's packages: the Identifier of
+// l7proxy/identity (a Verifier per policy bundle, kept while the bundle is
+// in force) and the OperationFunc of l7proxy/azure.
 
 package https
 
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/interlockhq/interlock/l7proxy/azure"
 	"github.com/interlockhq/interlock/l7proxy/identity"
 	"github.com/interlockhq/interlock/l7proxy/policy"
 )
@@ -47,4 +49,13 @@ func Verifiers(opts identity.Options) Identifier {
 		}
 		return id.Identity, nil
 	}
+}
+
+// AzureOperations is the OperationFunc of l7proxy/azure.
+func AzureOperations(method, host, path, rawQuery string) (policy.ARM, error) {
+	op, err := azure.Parse(method, host, path, rawQuery)
+	if err != nil {
+		return policy.ARM{}, err
+	}
+	return op.ARM(), nil
 }
