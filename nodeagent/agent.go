@@ -62,6 +62,9 @@ type Config struct {
 	// when ctx is done. Nil means pass every connection through to its
 	// original destination.
 	Handle func(ctx context.Context, c *l7proxy.Conn, dial Dialer)
+	// CABundle is the PEM file workloads must trust for TLS termination,
+	// handed to interlock exec; "" while the node terminates no TLS.
+	CABundle string
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 }

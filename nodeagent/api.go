@@ -87,7 +87,7 @@ func (a *Agent) ServeAPI(ctx context.Context, path string) error {
 
 // Status returns the agent's status.
 func (a *Agent) Status() Status {
-	return Status{ProxyPort: a.cfg.ProxyPort, PinDir: a.objs.PinDir(), Workloads: a.Workloads()}
+	return Status{ProxyPort: a.cfg.ProxyPort, PinDir: a.objs.PinDir(), Workloads: a.Workloads(), CABundle: a.cfg.CABundle}
 }
 
 func (a *Agent) apiStatus(w http.ResponseWriter, _ *http.Request) {

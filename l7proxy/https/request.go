@@ -6,6 +6,7 @@
 package https
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -207,7 +208,19 @@ func (x *exchange) approve(ctx context.Context, w http.ResponseWriter, r *http.R
 		x.respondError(ctx, w, http.StatusForbidden, CodeApprovalDenied, denyMessage(*d)+" (needs approval, and this node cannot ask for it)", nil)
 		return ApprovalResult{}, false
 	}
-	fp := fingerprint(r)
+	// The approval covers the exact request, body included: read it now
+	// (bounded; ARM bodies are small) and send the same bytes upstream.
+	body, err := readBounded(r.Body, maxApprovalBody)
+	if err != nil {
+		recDec.Outcome = interlockv1.Action_ACTION_DENY
+		recDec.ErrorCode = CodeDisallowed
+		recDec.Reason = err.Error()
+		_ = c.sess.Decision(ctx, recDec)
+		x.respondError(ctx, w, http.StatusForbidden, CodeDisallowed, recDec.Rule+": "+err.Error(), nil)
+		return ApprovalResult{}, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	fp := fingerprint(r, body)
 	op := req.ARM.Operation
 	if op == "" {
 		op = r.Method + " " + req.HTTP.Host + req.HTTP.Path
@@ -423,13 +436,32 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(tok), true
 }
 
-// fingerprint is the SHA-256 of the request an approval covers: method,
-// host, path and query (the body is not hashed: it would have to be read
-// before the hold; the operation and resource are in the path).
-func fingerprint(r *http.Request) []byte {
+// maxApprovalBody bounds the body of a request held for approval, which
+// is read whole so that the approval covers it.
+const maxApprovalBody = 1 << 20
+
+// fingerprint is the SHA-256 of the exact request an approval covers:
+// method, host, path, query and body.
+func fingerprint(r *http.Request, body []byte) []byte {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", r.Method, strings.ToLower(r.Host), r.URL.Path, r.URL.RawQuery)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", r.Method, strings.ToLower(r.Host), r.URL.Path, r.URL.RawQuery)
+	h.Write(body)
 	return h.Sum(nil)
+}
+
+// readBounded reads all of rc, refusing more than limit bytes.
+func readBounded(rc io.ReadCloser, limit int64) ([]byte, error) {
+	if rc == nil || rc == http.NoBody {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("a request held for approval may carry at most %d body bytes", limit)
+	}
+	return b, nil
 }
 
 func denyMessage(d policy.Decision) string {

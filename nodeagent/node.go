@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Node: the whole node runtime — enrolment with the control plane, policy,
+// approvals, the session spool and its upload, and the inspecting proxy
+// behind the interception.
+
+package nodeagent
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/interlockhq/interlock/l7proxy"
+	"github.com/interlockhq/interlock/l7proxy/https"
+	"github.com/interlockhq/interlock/l7proxy/identity"
+	"github.com/interlockhq/interlock/l7proxy/policy"
+	"github.com/interlockhq/interlock/l7proxy/record"
+	"github.com/interlockhq/interlock/l7proxy/tlsterm"
+	"github.com/interlockhq/interlock/nodeagent/controlclient"
+	"github.com/interlockhq/interlock/nodeagent/spool"
+	"github.com/interlockhq/interlock/nodeagent/upload"
+)
+
+// CondPolicy is the readiness condition "a policy bundle is enforced".
+const CondPolicy = "policy"
+
+// NodeConfig configures a full node. It must not change once passed to
+// NewNode.
+type NodeConfig struct {
+	// Agent configures interception; its Handle is set by the node.
+	Agent Config
+	// StateDir holds the node's identity, policy cache, spool and the
+	// workloads' CA bundle.
+	StateDir string
+	// Control says where the control plane is; Identity is filled in.
+	Control controlclient.Config
+	// Enroll is used when StateDir holds no identity yet.
+	Enroll controlclient.EnrollConfig
+	// UpstreamRoots verify Azure's certificates; nil means the system
+	// roots.
+	UpstreamRoots *x509.CertPool
+	// HTTPClient fetches token signing keys; nil means a default client.
+	HTTPClient *http.Client
+	// Azure configures the node's own Azure credentials (inject targets).
+	Azure identity.AzureOptions
+	// Spool configures the session spool.
+	Spool spool.Options
+}
+
+// Node is a running node: an Agent plus everything the inspecting proxy
+// needs.
+type Node struct {
+	cfg     NodeConfig
+	Agent   *Agent
+	client  *controlclient.Client
+	policy  *controlclient.PolicyWatcher
+	appr    *controlclient.Approvals
+	spool   *spool.Spool
+	up      *upload.Uploader
+	https   *https.Handler
+	current atomic.Pointer[policy.Bundle]
+
+	tokMu  sync.Mutex
+	tokens map[string]identity.TokenSource // by target name; guarded by tokMu
+}
+
+// NewNode enrols (once), connects to the control plane, opens the spool,
+// and prepares the agent and the proxy. Run serves.
+func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
+	if cfg.StateDir == "" {
+		return nil, errors.New("nodeagent: node needs a state directory")
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("nodeagent: state dir: %w", err)
+	}
+	log := cfg.Agent.Logger
+	if cfg.Control.Logger == nil {
+		cfg.Control.Logger = log
+	}
+	cfg.Enroll.StateDir = cfg.StateDir
+	id, err := controlclient.Enroll(ctx, cfg.Control, cfg.Enroll)
+	if err != nil {
+		return nil, fmt.Errorf("nodeagent: %w", err)
+	}
+	cfg.Control.Identity = id
+	n := &Node{cfg: cfg, tokens: map[string]identity.TokenSource{}}
+	var closers []func()
+	defer func() {
+		if err != nil {
+			for i := len(closers) - 1; i >= 0; i-- {
+				closers[i]()
+			}
+		}
+	}()
+	if n.client, err = controlclient.Dial(cfg.Control); err != nil {
+		return nil, fmt.Errorf("nodeagent: %w", err)
+	}
+	closers = append(closers, func() { n.client.Close() })
+
+	bundleFile := filepath.Join(cfg.StateDir, controlclient.WorkloadCAFile)
+	if n.spool, err = spool.Open(filepath.Join(cfg.StateDir, "spool"), cfg.Spool); err != nil {
+		return nil, fmt.Errorf("nodeagent: %w", err)
+	}
+	closers = append(closers, func() { n.spool.Close() })
+	n.up = n.client.Uploader(n.spool, upload.Options{Logger: log})
+	n.appr = controlclient.NewApprovals(n.client.Conn(), controlclient.ApprovalOptions{Logger: log})
+
+	minter, err := tlsterm.NewMinter(tlsterm.MinterConfig{
+		CA: tls.Certificate{Certificate: [][]byte{id.NodeCA.Raw}, PrivateKey: id.NodeCAKey, Leaf: id.NodeCA},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nodeagent: leaf minter: %w", err)
+	}
+	agentCfg := cfg.Agent
+	agentCfg.CABundle = bundleFile
+	agentCfg.Handle = n.handle
+	if n.Agent, err = New(agentCfg); err != nil {
+		return nil, err
+	}
+	n.Agent.Require(CondPolicy)
+	if n.https, err = https.New(https.Config{
+		Node:      id.NodeName,
+		Policy:    n.current.Load,
+		ServerTLS: minter.ServerConfig(),
+		UpstreamTLS: func(sni string) *tls.Config {
+			return tlsterm.Upstream(sni, tlsterm.UpstreamOptions{RootCAs: cfg.UpstreamRoots})
+		},
+		Identify:    https.Verifiers(identity.Options{HTTPClient: cfg.HTTPClient}),
+		Operation:   https.AzureOperations,
+		Credentials: n.credential,
+		Approvals:   &approver{node: id.NodeName, a: n.appr},
+		Recorder:    record.New(n.spool, record.Options{}),
+		Passthrough: func(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
+			_, _ = passthrough(ctx, n.Agent.log, c, dial)
+		},
+		Logger: log,
+	}); err != nil {
+		return nil, err
+	}
+	if n.policy, err = controlclient.NewPolicyWatcher(n.client.Conn(), controlclient.PolicyOptions{
+		CacheFile: filepath.Join(cfg.StateDir, controlclient.PolicyFile),
+		Logger:    log,
+		OnBundle: func(p controlclient.Policy) {
+			n.current.Store(p.Bundle)
+			n.Agent.SetReady(CondPolicy, true)
+			n.Agent.log.Info("enforcing policy", "version", p.Version, "cached", p.Cached)
+		},
+	}); err != nil {
+		return nil, fmt.Errorf("nodeagent: %w", err)
+	}
+	return n, nil
+}
+
+// Run serves until ctx is done.
+func (n *Node) Run(ctx context.Context) error {
+	defer n.client.Close()
+	defer n.spool.Close()
+	defer n.https.Close()
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error { return n.Agent.Run(ctx) })
+	eg.Go(func() error { return ignoreCanceled(n.policy.Run(ctx)) })
+	eg.Go(func() error { return ignoreCanceled(n.appr.Run(ctx)) })
+	eg.Go(func() error { return ignoreCanceled(n.up.Run(ctx)) })
+	return eg.Wait()
+}
+
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// handle routes an intercepted connection: a connection that may be TLS
+// goes to the HTTPS proxy, which passes non-targets through; PostgreSQL
+// is not inspected yet and passes through.
+func (n *Node) handle(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
+	if n.current.Load() == nil {
+		// No policy yet: nothing can be decided; refuse (fail closed).
+		c.Close()
+		return
+	}
+	if c.Original.Dst.Port() == 5432 {
+		_, _ = passthrough(ctx, n.Agent.log, c, dial)
+		return
+	}
+	n.https.Serve(ctx, c, dial)
+}
+
+// credential returns the node's token for host, from the target's Azure
+// credential.
+func (n *Node) credential(ctx context.Context, t *policy.Target, host string) (string, error) {
+	scope, ok := identity.ScopeForHost(host)
+	if !ok {
+		return "", fmt.Errorf("no token scope is known for %s", host)
+	}
+	n.tokMu.Lock()
+	ts, ok := n.tokens[t.Name]
+	if !ok {
+		var err error
+		ts, err = identity.NewAzureTokenSource(t.Credential.Azure, n.cfg.Azure)
+		if err != nil {
+			n.tokMu.Unlock()
+			return "", err
+		}
+		n.tokens[t.Name] = ts
+	}
+	n.tokMu.Unlock()
+	tok, _, err := ts.Token(ctx, scope)
+	return tok, err
+}
