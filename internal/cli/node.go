@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,12 +22,19 @@ import (
 
 	"github.com/interlockhq/interlock/bpf"
 	"github.com/interlockhq/interlock/nodeagent"
+	"github.com/interlockhq/interlock/nodeagent/controlclient"
 	"github.com/interlockhq/interlock/nodeagent/kube"
 	"github.com/interlockhq/interlock/nodeagent/workload"
 )
 
 // nodeFlags are the flags of `interlock node`.
 type nodeFlags struct {
+	control       string
+	controlCA     string
+	controlName   string
+	tokenFile     string
+	stateDir      string
+	nodeName      string
 	mode          string
 	metricsListen string
 	connectListen string
@@ -86,14 +95,33 @@ inside the pod's own network namespace.`,
 			default:
 				return usageErrorf("--mode %q: want transparent or proxy", f.mode)
 			}
-			a, err := nodeagent.New(cfg)
-			if err != nil {
-				return err
+			var (
+				a   *nodeagent.Agent
+				run func(context.Context) error
+			)
+			if f.control != "" {
+				nc, err := f.nodeConfig(cfg)
+				if err != nil {
+					return err
+				}
+				n, err := nodeagent.NewNode(cmd.Context(), nc)
+				if err != nil {
+					return err
+				}
+				a, run = n.Agent, n.Run
+				fmt.Fprintf(stdout, "interlock node: enrolled with %s, state in %s; workloads must trust %s\n",
+					f.control, f.stateDir, filepath.Join(f.stateDir, controlclient.WorkloadCAFile))
+			} else {
+				if a, err = nodeagent.New(cfg); err != nil {
+					return err
+				}
+				run = a.Run
+				fmt.Fprintln(stdout, "interlock node: no --control: intercepting and passing through, inspecting nothing")
 			}
 			fmt.Fprintf(stdout, "interlock node: intercepting ports %v, proxy on 127.0.0.1:%d and [::1]:%d, local API %s\n",
 				f.ports, cfg.ProxyPort, cfg.ProxyPort, f.socket)
 			eg, ctx := errgroup.WithContext(cmd.Context())
-			eg.Go(func() error { return a.Run(ctx) })
+			eg.Go(func() error { return run(ctx) })
 			eg.Go(func() error { return a.ServeAPI(ctx, f.socket) })
 			if f.metricsListen != "" {
 				eg.Go(func() error { return serveHTTP(ctx, f.metricsListen, a.HealthHandler()) })
@@ -102,6 +130,12 @@ inside the pod's own network namespace.`,
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&f.control, "control", "", "the control plane's host:port; without it the node only intercepts and passes through")
+	fl.StringVar(&f.controlCA, "control-ca", "", "PEM file that verifies the control plane, needed to enrol (the control plane's pki/ca.crt)")
+	fl.StringVar(&f.controlName, "control-server-name", "", "name in the control plane's certificate (default: the host of --control)")
+	fl.StringVar(&f.tokenFile, "bootstrap-token-file", "", "file holding the one-time bootstrap token (interlock control token), needed to enrol")
+	fl.StringVar(&f.stateDir, "state-dir", "/var/lib/interlock/node", "the node's identity, policy cache and session spool")
+	fl.StringVar(&f.nodeName, "node-name", "", "this node's name as people see it (default: the host name)")
 	fl.StringVar(&f.mode, "mode", "transparent", "transparent (eBPF redirects workloads' connections) or proxy (workloads use HTTPS_PROXY and PostgreSQL listeners; for machines without eBPF)")
 	fl.StringVar(&f.metricsListen, "metrics-listen", "127.0.0.1:9464", "address of /metrics, /healthz and /readyz (empty: off)")
 	fl.StringVar(&f.connectListen, "connect-listen", nodeagent.DefaultConnectListen, "proxy mode: the HTTP CONNECT listener (HTTPS_PROXY=http://ADDR)")
@@ -255,4 +289,38 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler) error {
 		return err
 	}
 	return nil
+}
+
+// nodeConfig is the configuration of a node that works with a control
+// plane.
+func (f *nodeFlags) nodeConfig(agent nodeagent.Config) (nodeagent.NodeConfig, error) {
+	nc := nodeagent.NodeConfig{
+		Agent:    agent,
+		StateDir: f.stateDir,
+		Control:  controlclient.Config{Server: f.control, ServerName: f.controlName, Logger: agent.Logger},
+		Enroll:   controlclient.EnrollConfig{NodeName: f.nodeName},
+	}
+	if nc.Enroll.NodeName == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nc, fmt.Errorf("node name: %w", err)
+		}
+		nc.Enroll.NodeName = h
+	}
+	if _, err := controlclient.LoadIdentity(f.stateDir); err == nil {
+		return nc, nil // enrolled before: no token or CA needed
+	}
+	if f.controlCA == "" || f.tokenFile == "" {
+		return nc, usageErrorf("this node is not enrolled yet (%s holds no identity): give --control-ca and --bootstrap-token-file", f.stateDir)
+	}
+	var err error
+	if nc.Enroll.ControlCA, err = os.ReadFile(f.controlCA); err != nil {
+		return nc, fmt.Errorf("--control-ca: %w", err)
+	}
+	tok, err := os.ReadFile(f.tokenFile)
+	if err != nil {
+		return nc, fmt.Errorf("--bootstrap-token-file: %w", err)
+	}
+	nc.Enroll.BootstrapToken = strings.TrimSpace(string(tok))
+	return nc, nil
 }

@@ -4,8 +4,12 @@ package cli
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/interlockhq/interlock/nodeagent"
 )
 
 func TestNodeFlags(t *testing.T) {
@@ -76,5 +80,27 @@ func TestExecUsage(t *testing.T) {
 		if !errors.As(err, &usage) {
 			t.Errorf("%v: err = %v, want a usage error", args, err)
 		}
+	}
+}
+
+func TestNodeConfigEnrolment(t *testing.T) {
+	dir := t.TempDir()
+	f := nodeFlags{control: "127.0.0.1:7443", stateDir: dir, nodeName: "n1"}
+	_, err := f.nodeConfig(nodeagent.Config{})
+	var usage *UsageError
+	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "not enrolled yet") {
+		t.Fatalf("unenrolled node without token: %v", err)
+	}
+	tok := filepath.Join(dir, "token")
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(tok, []byte("tok-123\n"), 0o600)
+	os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o644)
+	f.tokenFile, f.controlCA = tok, ca
+	nc, err := f.nodeConfig(nodeagent.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nc.Enroll.BootstrapToken != "tok-123" || nc.Enroll.NodeName != "n1" || nc.Control.Server != "127.0.0.1:7443" || len(nc.Enroll.ControlCA) == 0 {
+		t.Errorf("node config = %+v", nc)
 	}
 }
