@@ -107,7 +107,10 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 	}
 	closers = append(closers, func() { n.client.Close() })
 
-	bundleFile := filepath.Join(cfg.StateDir, controlclient.WorkloadCAFile)
+	bundleFile, err := writeWorkloadBundle(cfg.StateDir, id.WorkloadCAPEM)
+	if err != nil {
+		return nil, err
+	}
 	if n.spool, err = spool.Open(filepath.Join(cfg.StateDir, "spool"), cfg.Spool); err != nil {
 		return nil, fmt.Errorf("nodeagent: %w", err)
 	}
@@ -218,4 +221,32 @@ func (n *Node) credential(ctx context.Context, t *policy.Target, host string) (s
 	n.tokMu.Unlock()
 	tok, _, err := ts.Token(ctx, scope)
 	return tok, err
+}
+
+// WorkloadBundleFile is the CA bundle workloads are pointed at: the
+// workload root, for what the node terminates, followed by the system's
+// roots, for what it passes through untouched.
+const WorkloadBundleFile = "workload-bundle.pem"
+
+// systemRoots are where Debian, Ubuntu, Fedora and Alpine keep the system
+// CA bundle.
+var systemRoots = []string{"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"}
+
+func writeWorkloadBundle(dir string, workloadCA []byte) (string, error) {
+	b := append([]byte{}, workloadCA...)
+	for _, f := range systemRoots {
+		if sys, err := os.ReadFile(f); err == nil {
+			b = append(append(b, '\n'), sys...)
+			break
+		}
+	}
+	path := filepath.Join(dir, WorkloadBundleFile)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return "", fmt.Errorf("nodeagent: workload CA bundle: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", fmt.Errorf("nodeagent: workload CA bundle: %w", err)
+	}
+	return path, nil
 }

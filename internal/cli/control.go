@@ -70,36 +70,65 @@ credential. Nodes enrol with a bootstrap token from 'interlock control token'.`,
 }
 
 func (f *controlFlags) run(ctx context.Context, g *globals, stdout io.Writer) error {
+	cp, err := f.start(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer cp.close()
+	fmt.Fprintf(stdout, "control plane listening on %s\nadmin credential: %s\nCA certificate: %s\n",
+		cp.lis.Addr(), adminTokenPath(f.dataDir), cp.ca.ControlCAPath())
+	return cp.srv.Serve(ctx, cp.lis)
+}
+
+// controlPlane is a started control plane, not yet serving.
+type controlPlane struct {
+	st         *store.DB
+	ca         *pki.Authority
+	srv        *control.Server
+	lis        net.Listener
+	adminToken string
+}
+
+func (cp *controlPlane) close() {
+	cp.srv.Close()
+	cp.st.Close()
+}
+
+// start opens the store, the CA and the admin credential and makes the
+// server and its listener; Serve on them runs it.
+func (f *controlFlags) start(ctx context.Context, g *globals) (_ *controlPlane, err error) {
 	var bindings []auth.Binding
 	for _, r := range f.oidcRoles {
 		b, err := auth.ParseBinding(r)
 		if err != nil {
-			return usageErrorf("--oidc-role: %v", err)
+			return nil, usageErrorf("--oidc-role: %v", err)
 		}
 		bindings = append(bindings, b)
 	}
 	if (f.oidcIssuer == "") != (f.oidcAudience == "") {
-		return usageErrorf("--oidc-issuer and --oidc-audience go together")
+		return nil, usageErrorf("--oidc-issuer and --oidc-audience go together")
 	}
 	host, _, err := net.SplitHostPort(f.listen)
 	if err != nil {
-		return usageErrorf("--listen %q: want host:port", f.listen)
+		return nil, usageErrorf("--listen %q: want host:port", f.listen)
 	}
 	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
+		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	st, err := store.Open(ctx, storeDir(f.dataDir))
-	if err != nil {
-		return err
+	cp := &controlPlane{}
+	if cp.st, err = store.Open(ctx, storeDir(f.dataDir)); err != nil {
+		return nil, err
 	}
-	defer st.Close()
-	ca, err := pki.Load(pkiDir(f.dataDir), "Interlock")
-	if err != nil {
-		return err
+	defer func() {
+		if err != nil {
+			cp.st.Close()
+		}
+	}()
+	if cp.ca, err = pki.Load(pkiDir(f.dataDir), "Interlock"); err != nil {
+		return nil, err
 	}
-	adminToken, err := auth.LoadOrCreateAdminToken(adminTokenPath(f.dataDir))
-	if err != nil {
-		return err
+	if cp.adminToken, err = auth.LoadOrCreateAdminToken(adminTokenPath(f.dataDir)); err != nil {
+		return nil, err
 	}
 	var oidc *auth.OIDC
 	if f.oidcIssuer != "" {
@@ -107,34 +136,27 @@ func (f *controlFlags) run(ctx context.Context, g *globals, stdout io.Writer) er
 		oidc, err = auth.NewOIDC(dctx, auth.OIDCConfig{Issuer: f.oidcIssuer, Audience: f.oidcAudience, JWKSURL: f.oidcJWKSURL, Bindings: bindings})
 		cancel()
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	srv, err := control.New(control.Config{
-		Store:       st,
-		Authority:   ca,
+	if cp.srv, err = control.New(control.Config{
+		Store:       cp.st,
+		Authority:   cp.ca,
 		ServerNames: serverNames(host, f.serverNames),
 		Validate:    validatePolicy,
 		OIDC:        oidc,
-		AdminToken:  adminToken,
+		AdminToken:  cp.adminToken,
 		Logger:      g.log,
-	})
-	if err != nil {
-		return err
+	}); err != nil {
+		return nil, err
 	}
-	defer srv.Close()
-	lis, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	if cp.lis, err = net.Listen("tcp", f.listen); err != nil {
+		cp.srv.Close()
+		return nil, fmt.Errorf("listen: %w", err)
 	}
-	fmt.Fprintf(stdout, "control plane listening on %s\nadmin credential: %s\nCA certificate: %s\n",
-		lis.Addr(), adminTokenPath(f.dataDir), ca.ControlCAPath())
-	return srv.Serve(ctx, lis)
+	return cp, nil
 }
 
-// serverNames are the names in the server certificate: the listen host
-// (unless it is a wildcard), localhost, loopback, this host's name, and
-// the extra ones.
 func serverNames(listenHost string, extra []string) []string {
 	names := []string{"localhost", "127.0.0.1", "::1"}
 	if ip := net.ParseIP(listenHost); listenHost != "" && (ip == nil || !ip.IsUnspecified()) {

@@ -110,7 +110,7 @@ inside the pod's own network namespace.`,
 				}
 				a, run = n.Agent, n.Run
 				fmt.Fprintf(stdout, "interlock node: enrolled with %s, state in %s; workloads must trust %s\n",
-					f.control, f.stateDir, filepath.Join(f.stateDir, controlclient.WorkloadCAFile))
+					f.control, f.stateDir, filepath.Join(f.stateDir, nodeagent.WorkloadBundleFile))
 			} else {
 				if a, err = nodeagent.New(cfg); err != nil {
 					return err
