@@ -23,6 +23,7 @@ import (
 	"github.com/interlockhq/interlock/l7proxy"
 	"github.com/interlockhq/interlock/l7proxy/https"
 	"github.com/interlockhq/interlock/l7proxy/identity"
+	"github.com/interlockhq/interlock/l7proxy/mask"
 	"github.com/interlockhq/interlock/l7proxy/policy"
 	"github.com/interlockhq/interlock/l7proxy/record"
 	"github.com/interlockhq/interlock/l7proxy/tlsterm"
@@ -141,6 +142,7 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 		Identify:    https.Verifiers(identity.Options{HTTPClient: cfg.HTTPClient}),
 		Operation:   https.AzureOperations,
 		Credentials: n.credential,
+		Mask:        https.Masks(mask.NewPool()),
 		Approvals:   &approver{node: id.NodeName, a: n.appr},
 		Recorder:    record.New(n.spool, record.Options{}),
 		Passthrough: func(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {

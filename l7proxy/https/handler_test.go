@@ -23,6 +23,7 @@ import (
 	"github.com/interlockhq/interlock/bpf"
 	"github.com/interlockhq/interlock/l7proxy"
 	"github.com/interlockhq/interlock/l7proxy/identity"
+	"github.com/interlockhq/interlock/l7proxy/mask"
 	"github.com/interlockhq/interlock/l7proxy/policy"
 	"github.com/interlockhq/interlock/l7proxy/record"
 	"github.com/interlockhq/interlock/l7proxy/tlsterm"
@@ -30,6 +31,7 @@ import (
 	"github.com/interlockhq/interlock/test/azurefake"
 	"github.com/interlockhq/interlock/test/testca"
 	"github.com/interlockhq/interlock/test/testenv"
+	"google.golang.org/protobuf/proto"
 )
 
 // memSink keeps recorded events in memory.
@@ -77,10 +79,15 @@ rules:
     when: arm.operation == "Microsoft.Resources/subscriptions/resourceGroups/delete"
     action: deny
     message: Agents may not delete resource groups.
+  - name: mask-storage-keys
+    when: arm.operation == "Microsoft.Storage/storageAccounts/listKeys/action"
+    action: allow
+    mask: [{jsonPath: "$.keys[*].value"}]
   - name: allow-reads-and-writes
     when: request.method in ["GET", "PUT", "POST"]
     action: allow
 defaultAction: deny
+masking: {detectors: [azure-storage-key, jwt]}
 `
 
 func newFixture(t *testing.T, credMode string) *fixture {
@@ -90,7 +97,8 @@ func newFixture(t *testing.T, credMode string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := azurefake.Start(t.Context(), azurefake.Options{CA: ca, Clients: []azurefake.Client{{}, {}}, ResourceGroups: []string{"rg-a", "rg-b"}})
+	srv, err := azurefake.Start(t.Context(), azurefake.Options{CA: ca, Clients: []azurefake.Client{{}, {}}, ResourceGroups: []string{"rg-a", "rg-b"},
+		StorageAccounts: []azurefake.StorageAccount{{ResourceGroup: "rg-a", Name: "store1"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +139,7 @@ func newFixture(t *testing.T, credMode string) *fixture {
 		},
 		Identify:    identify,
 		Operation:   AzureOperations,
+		Mask:        Masks(mask.NewPool()),
 		Credentials: func(context.Context, *policy.Target, string) (string, error) { return nodeTok, nil },
 		Recorder:    record.New(sink, record.Options{}),
 		Passthrough: func(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
@@ -426,4 +435,97 @@ func closeAndWait(t *testing.T, c *http.Client, s *memSink) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Error("sessions still open 10 s after the client closed its connections")
+}
+
+// TestHandlerMasksStorageKeys: listKeys answers with every key value
+// masked (a JSON path rule), regenerateKey's keys are caught by the
+// storage key detector, the JSON stays valid, and the real values appear
+// neither in what the agent got nor in the recording.
+func TestHandlerMasksStorageKeys(t *testing.T) {
+	for _, h2 := range []bool{true, false} {
+		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
+			f := newFixture(t, "passthrough")
+			c := f.client(h2)
+			base := "https://management.azure.com/subscriptions/" + f.srv.SubscriptionID() + "/resourceGroups/rg-a/providers/Microsoft.Storage/storageAccounts/store1/"
+			// The real keys, straight from azurefake (not through the node).
+			real := f.realKeys(t, base+"listKeys?api-version=2025-01-01")
+			if len(real) != 2 {
+				t.Fatalf("azurefake has %d keys", len(real))
+			}
+			for _, op := range []string{"listKeys", "regenerateKey"} {
+				req, _ := http.NewRequest("POST", base+op+"?api-version=2025-01-01", strings.NewReader(`{"keyName":"key2"}`))
+				req.Header.Set("Authorization", "Bearer "+f.agentTok)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Fatalf("%s: %d %s", op, resp.StatusCode, body)
+				}
+				var parsed struct {
+					Keys []struct{ KeyName, Value string } `json:"keys"`
+				}
+				if err := json.Unmarshal(body, &parsed); err != nil || len(parsed.Keys) != 2 {
+					t.Fatalf("%s: masked body is not the JSON it was: %v %s", op, err, body)
+				}
+				for _, k := range parsed.Keys {
+					if !strings.HasPrefix(k.Value, "[MASKED") {
+						t.Errorf("%s: key %s reached the agent unmasked: %q", op, k.KeyName, k.Value)
+					}
+				}
+			}
+			closeAndWait(t, c, f.sink)
+			real = append(real, f.realKeys(t, base+"listKeys?api-version=2025-01-01")...) // after regenerateKey
+			var masked int
+			for _, e := range f.sink.events() {
+				b, _ := proto.Marshal(e)
+				for _, k := range real {
+					if strings.Contains(string(b), k) {
+						t.Errorf("a real key value is in the recording")
+					}
+				}
+				if r := e.GetHttpResponse(); r != nil {
+					for _, m := range r.GetBody().GetMasks() {
+						masked += int(m.GetCount())
+					}
+				}
+			}
+			if masked < 4 {
+				t.Errorf("recording says %d values were masked, want at least 4", masked)
+			}
+		})
+	}
+}
+
+// realKeys asks azurefake directly for the keys.
+func (f *fixture) realKeys(t *testing.T, url string) []string {
+	t.Helper()
+	c := &http.Client{Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: f.srv.CA().Pool()},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, f.srv.Addr().String())
+		},
+	}}
+	req, _ := http.NewRequest("POST", url, nil)
+	req.Header.Set("Authorization", "Bearer "+f.agentTok)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var parsed struct {
+		Keys []struct{ Value string } `json:"keys"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&parsed); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, k := range parsed.Keys {
+		out = append(out, k.Value)
+	}
+	return out
 }

@@ -284,38 +284,37 @@ func (x *exchange) respond(ctx context.Context, w http.ResponseWriter, resp *htt
 	}
 	removeHopHeaders(hdr)
 	var masks []*interlockv1.MaskApplied
-	if needMask && resp.Body != http.NoBody && resp.StatusCode != http.StatusNoContent {
+	if needMask && resp.Body != http.NoBody && resp.StatusCode != http.StatusNoContent && resp.Request.Method != http.MethodHead {
 		if h.cfg.Mask == nil {
 			x.respondError(ctx, w, http.StatusBadGateway, CodeMaskFailed, "a mask rule applies to this response but the node cannot mask", nil)
 			return
 		}
-		// The masked body has another length and no encoding.
+		// The masked body has another length and no encoding, and the
+		// ETag describes the unmasked representation.
 		hdr.Del("Content-Length")
 		hdr.Del("Content-Encoding")
-		hdr.Del("Etag") // describes the unmasked representation
-		pr, pw := io.Pipe()
-		merr := make(chan error, 1)
-		go func() {
-			var err error
-			masks, err = h.cfg.Mask(pw, io.TeeReader(resp.Body, rec.Original()), resp.Header.Get("Content-Type"), resp.Header.Get("Content-Encoding"), d)
-			pw.CloseWithError(err)
-			merr <- err
-		}()
-		// Masking must succeed before the first byte leaves: buffer what
-		// the masker produces until it is done (bounded by the masker's
-		// own input limit).
-		masked, err := io.ReadAll(pr)
-		if err2 := <-merr; err == nil {
-			err = err2
-		}
+		hdr.Del("Etag")
+		hdr.Del("Content-Md5")
+		out := &startedWriter{w: w, status: resp.StatusCode}
+		var err error
+		masks, err = h.cfg.Mask(io.MultiWriter(out, rec.Masked()), io.TeeReader(resp.Body, rec.Original()),
+			resp.Header.Get("Content-Type"), resp.Header.Get("Content-Encoding"), d)
 		if err != nil {
-			x.respondError(ctx, w, http.StatusBadGateway, CodeMaskFailed, "the response could not be masked as policy requires: "+err.Error(), nil)
-			return
+			if !out.started {
+				x.respondError(ctx, w, http.StatusBadGateway, CodeMaskFailed, "the response could not be masked as policy requires: "+err.Error(), nil)
+				return
+			}
+			// Part of the masked body is out: the rest must not follow
+			// unmasked, and the client must not take the part for the
+			// whole. Abort the response (HTTP/1.1: close; HTTP/2: reset).
+			h.log.Warn("masking failed mid-response: aborting it", "host", resp.Request.Host, "err", err)
+			x.c.toCli.Add(out.n)
+			panic(http.ErrAbortHandler)
 		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = rec.Masked().Write(masked)
-		n, _ := w.Write(masked)
-		c.toCli.Add(int64(n))
+		if !out.started {
+			w.WriteHeader(resp.StatusCode)
+		}
+		c.toCli.Add(out.n)
 	} else {
 		w.WriteHeader(resp.StatusCode)
 		n, _ := io.Copy(w, io.TeeReader(resp.Body, io.MultiWriter(rec.Original(), rec.Masked())))
@@ -548,4 +547,24 @@ func payloadOf(b *record.Body, contentType string) *interlockv1.Payload {
 	}
 	p.ContentType = contentType
 	return p
+}
+
+// startedWriter writes the response header on the first body byte, so
+// that a masking failure before any output can still become an error
+// response.
+type startedWriter struct {
+	w       http.ResponseWriter
+	status  int
+	started bool
+	n       int64
+}
+
+func (s *startedWriter) Write(p []byte) (int, error) {
+	if !s.started {
+		s.started = true
+		s.w.WriteHeader(s.status)
+	}
+	n, err := s.w.Write(p)
+	s.n += int64(n)
+	return n, err
 }
