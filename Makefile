@@ -15,13 +15,21 @@ TESTFLAGS ?= -count=1 -timeout 15m
 PROTO_DIR   := proto
 PROTO_FILES := $(wildcard $(PROTO_DIR)/interlock/v1/*.proto)
 
-.PHONY: all build generate generate-proto check-generated lint test test-unit bench deps demo clean
+# The policy `make up` enforces.
+POLICY    ?= deploy/kubernetes/base/policy.yaml
+
+.PHONY: up all build generate generate-proto check-generated lint test bench deps clean
 
 all: build
 
 ## build: the interlock binary in bin/
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/interlock ./cmd/interlock
+
+## up: run Interlock on this machine (control plane + node, as root)
+up: deps build
+	@if [ "$$(id -u)" != 0 ]; then echo "make up needs root: sudo make up" >&2; exit 1; fi
+	./$(BIN)/interlock up --policy $(POLICY) --data-dir /var/lib/interlock
 
 ## generate: regenerate committed code (protobuf, bpf2go)
 generate: generate-proto
