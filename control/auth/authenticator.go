@@ -94,7 +94,11 @@ func (a *Authenticator) authenticate(ctx context.Context) (*Caller, error) {
 	if a.AdminToken != "" && strings.HasPrefix(tok, AdminTokenPrefix) {
 		got, want := sha256.Sum256([]byte(tok)), sha256.Sum256([]byte(a.AdminToken))
 		if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
-			return &Caller{Kind: KindLocalAdmin, Subject: "local-admin", Name: "local-admin", Roles: []Role{RoleAdmin}}, nil
+			// The local admin is root on this machine. On a single machine it
+			// is the only person, so it holds every person's role; separation
+			// of duties still holds, since nobody may approve a request made
+			// with their own identity, and the agents' are never this one.
+			return &Caller{Kind: KindLocalAdmin, Subject: "local-admin", Name: "local-admin", Roles: []Role{RoleAdmin, RoleApprover, RoleAuditor}}, nil
 		}
 		return nil, status.Error(codes.Unauthenticated, "wrong local admin token")
 	}
