@@ -2,7 +2,7 @@
 
 // Command agent is an unmodified "AI agent": a program written exactly the
 // way Azure's own Go samples are, with azidentity, armresources,
-// armstorage and azsecrets at their public-cloud defaults (port 443,
+// armstorage, azsecrets and azblob at their public-cloud defaults (port 443,
 // login.microsoftonline.com, management.azure.com, NAME.vault.azure.net).
 // It has no test hooks: no custom transport, no endpoint override, no
 // InsecureSkipVerify. Tests and the demo point it elsewhere only from the
@@ -15,7 +15,9 @@
 // Steps: list-groups, create-group NAME, delete-group NAME, list-storage,
 // create-storage RG NAME, list-keys RG ACCOUNT, regenerate-key RG ACCOUNT
 // KEYNAME, get-secret VAULT NAME, set-secret VAULT NAME VALUE,
-// list-secrets VAULT.
+// list-secrets VAULT, download-blob ACCOUNT CONTAINER BLOB (azblob at
+// https://ACCOUNT.blob.core.windows.net/; prints the bytes read and their
+// SHA-256, never the data).
 //
 // Environment: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_SUBSCRIPTION_ID, and
 // either AZURE_FEDERATED_TOKEN_FILE (workload identity, a client assertion

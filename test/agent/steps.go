@@ -37,6 +37,7 @@ func steps() []step {
 		{"get-secret", 2, getSecret},
 		{"set-secret", 3, setSecret},
 		{"list-secrets", 1, listSecrets},
+		{"download-blob", 3, downloadBlob},
 	}
 }
 

@@ -2,8 +2,9 @@
 
 // Package azurefake is a faithful stand-in for the Azure endpoints that tests
 // cannot reach: Entra ID (login.microsoftonline.com), Azure Resource Manager
-// (management.azure.com: resource groups and storage accounts) and the Key
-// Vault data plane ({vault}.vault.azure.net: secrets).
+// (management.azure.com: resource groups and storage accounts), the Key
+// Vault data plane ({vault}.vault.azure.net: secrets) and the Blob Storage
+// data plane ({account}.blob.core.windows.net: reading seeded blobs).
 //
 // It serves all of them over HTTPS on one listener and routes by the Host
 // header, so an unmodified program using the Azure SDK for Go with
@@ -25,8 +26,15 @@
 //     token that reached it, but never a request body: client secrets and
 //     assertions sent to the token endpoint are not kept.
 //   - It serves HTTP/2 and HTTP/1.1 (ALPN); the Azure SDK for Go picks
-//     HTTP/2. The certificate also covers *.blob.core.windows.net, but Blob
-//     Storage is not served yet and [Server.Hosts] does not list it.
+//     HTTP/2.
+//   - Blob Storage serves only Get Blob (whole or a range) and Get Blob
+//     Properties of the blobs in Options.Blobs, with Entra ID bearer
+//     tokens (no Shared Key, no SAS, no RBAC data roles: any valid
+//     Storage token of the tenant reads every blob). The content is
+//     generated while it is sent ([Blob.NewReader]), so a blob of many
+//     GiB costs no memory; it is deterministic, so a test knows what a
+//     download must yield. No Content-MD5 is sent for whole blobs, as
+//     for real block blobs uploaded in blocks.
 //   - Federated assertions verify only against the server's own
 //     Kubernetes issuer key ([Server.FederatedIssuer]); a federated
 //     credential naming another issuer matches but can never validate.

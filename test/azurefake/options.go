@@ -32,6 +32,10 @@ type Options struct {
 	Vaults []string
 	// Secrets seed the vaults.
 	Secrets []Secret
+	// Blobs seed Blob Storage: read-only block blobs whose content is
+	// generated as it is sent. Their accounts, and those of
+	// StorageAccounts, are served as ACCOUNT.blob.core.windows.net.
+	Blobs []Blob
 	// ResourceGroups seed the subscription (in Location).
 	ResourceGroups []string
 	// StorageAccounts seed the subscription; their groups are created too.
@@ -104,6 +108,7 @@ type Secret struct {
 
 // withDefaults returns a copy of o with every default filled in.
 func (o Options) withDefaults() (Options, error) {
+	var err error
 	if o.TenantID == "" {
 		o.TenantID = newGUID()
 	}
@@ -161,5 +166,8 @@ func (o Options) withDefaults() (Options, error) {
 		clients[i] = c
 	}
 	o.Clients = clients
+	if o.Blobs, err = checkBlobs(o.Blobs); err != nil {
+		return o, err
+	}
 	return o, nil
 }

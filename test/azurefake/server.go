@@ -77,7 +77,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.addr = ln.Addr().(*net.TCPAddr).AddrPort()
 	s.addr = netip.AddrPortFrom(s.addr.Addr().Unmap(), s.addr.Port())
-	cert, err := s.ca.Issue(LoginHost, ARMHost, "*"+VaultSuffix, "*.blob.core.windows.net", s.addr.Addr().String())
+	cert, err := s.ca.Issue(LoginHost, ARMHost, "*"+VaultSuffix, "*"+BlobSuffix, s.addr.Addr().String())
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("azurefake: %w", err)
@@ -150,13 +150,16 @@ func (s *Server) Clients() []Client {
 }
 
 // Hosts maps every host name a program resolves to reach the server
-// (login, management and each vault) to the server's IP address, for a
-// hosts file.
+// (login, management, each vault and each seeded storage account's Blob
+// endpoint) to the server's IP address, for a hosts file.
 func (s *Server) Hosts() map[string]string {
 	ip := s.addr.Addr().String()
 	m := map[string]string{LoginHost: ip, ARMHost: ip}
 	for _, v := range s.opts.Vaults {
 		m[strings.ToLower(v)+VaultSuffix] = ip
+	}
+	for _, a := range s.blobAccounts() {
+		m[a+BlobSuffix] = ip
 	}
 	return m
 }
@@ -194,6 +197,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveARM(sw, r, rec)
 	case strings.HasSuffix(host, VaultSuffix) && s.state.hasVault(strings.TrimSuffix(host, VaultSuffix)):
 		s.serveVault(sw, r, rec, strings.TrimSuffix(host, VaultSuffix))
+	case strings.HasSuffix(host, BlobSuffix) && s.hasBlobAccount(strings.TrimSuffix(host, BlobSuffix)):
+		s.serveBlob(sw, r, rec, strings.TrimSuffix(host, BlobSuffix))
 	default:
 		http.Error(sw, "azurefake: unknown host "+host, http.StatusMisdirectedRequest)
 	}
