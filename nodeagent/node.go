@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -34,6 +35,12 @@ import (
 
 // CondPolicy is the readiness condition "a policy bundle is enforced".
 const CondPolicy = "policy"
+
+// DefaultSpoolSyncInterval is how far behind the session spool's fsyncs
+// may run on a node (spool.Options.SyncInterval): every event is written
+// before the proxy goes on, so a crash of the node agent loses nothing,
+// and a power loss at most this much.
+const DefaultSpoolSyncInterval = 20 * time.Millisecond
 
 // NodeConfig configures a full node. It must not change once passed to
 // NewNode.

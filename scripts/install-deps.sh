@@ -14,12 +14,14 @@ set -euo pipefail
 #   util-linux, mount              podsim's per-workload mount namespace (unshare, mount)
 #   ca-certificates, git, make     the build itself
 #   curl                           a real TLS client in l7proxy/tlsterm tests
+#   nginx                          bench/: the reverse proxy BenchmarkHTTPS compares Interlock with
 packages=(
 	clang llvm libbpf-dev
 	postgresql postgresql-client
 	protobuf-compiler
 	iproute2 util-linux mount
 	ca-certificates curl git make
+	nginx
 )
 
 if [ "$(id -u)" != 0 ]; then

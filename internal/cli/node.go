@@ -24,11 +24,13 @@ import (
 	"github.com/interlockhq/interlock/nodeagent"
 	"github.com/interlockhq/interlock/nodeagent/controlclient"
 	"github.com/interlockhq/interlock/nodeagent/kube"
+	"github.com/interlockhq/interlock/nodeagent/spool"
 	"github.com/interlockhq/interlock/nodeagent/workload"
 )
 
 // nodeFlags are the flags of `interlock node`.
 type nodeFlags struct {
+	spoolSync     time.Duration
 	control       string
 	controlCA     string
 	controlName   string
@@ -134,6 +136,7 @@ inside the pod's own network namespace.`,
 	fl.StringVar(&f.controlCA, "control-ca", "", "PEM file that verifies the control plane, needed to enrol (the control plane's pki/ca.crt)")
 	fl.StringVar(&f.controlName, "control-server-name", "", "name in the control plane's certificate (default: the host of --control)")
 	fl.StringVar(&f.tokenFile, "bootstrap-token-file", "", "file holding the one-time bootstrap token (interlock control token), needed to enrol")
+	fl.DurationVar(&f.spoolSync, "spool-sync-interval", nodeagent.DefaultSpoolSyncInterval, "how far behind the recording spool's fsyncs may run (0: fsync every event before the proxy goes on; a crash of the agent loses nothing either way, a power loss at most this much)")
 	fl.StringVar(&f.stateDir, "state-dir", "/var/lib/interlock/node", "the node's identity, policy cache and session spool")
 	fl.StringVar(&f.nodeName, "node-name", "", "this node's name as people see it (default: the host name)")
 	fl.StringVar(&f.mode, "mode", "transparent", "transparent (eBPF redirects workloads' connections) or proxy (workloads use HTTPS_PROXY and PostgreSQL listeners; for machines without eBPF)")
@@ -299,6 +302,7 @@ func (f *nodeFlags) nodeConfig(agent nodeagent.Config) (nodeagent.NodeConfig, er
 		StateDir: f.stateDir,
 		Control:  controlclient.Config{Server: f.control, ServerName: f.controlName, Logger: agent.Logger},
 		Enroll:   controlclient.EnrollConfig{NodeName: f.nodeName},
+		Spool:    spool.Options{SyncInterval: f.spoolSync},
 	}
 	if nc.Enroll.NodeName == "" {
 		h, err := os.Hostname()

@@ -26,6 +26,7 @@ import (
 	"github.com/interlockhq/interlock/control"
 	"github.com/interlockhq/interlock/nodeagent"
 	"github.com/interlockhq/interlock/nodeagent/controlclient"
+	"github.com/interlockhq/interlock/nodeagent/spool"
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 )
 
@@ -71,6 +72,7 @@ Ctrl-C stops both; interception is removed unless --keep-interception.`,
 	fl.StringArrayVar(&f.node.failOpen, "fail-open", nil, "a workload NAME whose connections pass uninspected while the proxy is down (repeatable)")
 	fl.StringVar(&f.node.socket, "socket", nodeagent.DefaultSocket, "unix socket of the node's local API (used by interlock exec)")
 	fl.StringVar(&f.node.metricsListen, "metrics-listen", "127.0.0.1:9464", "address of /metrics, /healthz and /readyz (empty: off)")
+	fl.DurationVar(&f.node.spoolSync, "spool-sync-interval", nodeagent.DefaultSpoolSyncInterval, "how far behind the recording spool's fsyncs may run (0: fsync every event)")
 	fl.DurationVar(&f.node.drain, "drain-timeout", nodeagent.DefaultDrainTimeout, "how long connections in flight may finish when stopping")
 	return cmd
 }
@@ -118,6 +120,7 @@ func (f *upFlags) run(ctx context.Context, g *globals, stdout io.Writer) error {
 		StateDir: state,
 		Control:  controlclient.Config{Server: addr, ServerName: "127.0.0.1", Logger: g.log},
 		Enroll:   controlclient.EnrollConfig{NodeName: hostname(), ControlCA: cp.ca.ControlCAPEM()},
+		Spool:    spool.Options{SyncInterval: f.node.spoolSync},
 	}
 	if _, err := controlclient.LoadIdentity(state); errors.Is(err, controlclient.ErrNotEnrolled) {
 		if nc.Enroll.BootstrapToken, err = control.NewBootstrapToken(ctx, cp.st, 10*time.Minute, "interlock up"); err != nil {

@@ -35,6 +35,9 @@ type Identifier func(ctx context.Context, b *policy.Bundle, token string) (polic
 // ExpiredAuthenticationToken, InvalidAuthenticationTokenAudience,
 // AuthenticationFailed).
 type AuthError struct {
+	// Status is the HTTP status to answer; zero means 401. The keys to
+	// check tokens with being unreachable is 503: the token may be fine.
+	Status  int
 	Code    string
 	Message string
 }

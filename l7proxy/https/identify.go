@@ -47,12 +47,12 @@ func Verifiers(opts identity.Options) Identifier {
 		}
 		id, err := cur.Verify(ctx, token)
 		if err != nil {
-			_, code, msg := identity.ARMError(err, time.Now())
+			status, code, msg := identity.ARMError(err, time.Now())
 			var te *identity.TokenError
 			if !errors.As(err, &te) {
-				code, msg = "InvalidAuthenticationToken", "The access token could not be verified."
+				status, code, msg = 401, "InvalidAuthenticationToken", "The access token could not be verified."
 			}
-			return policy.Identity{}, &AuthError{Code: code, Message: msg}
+			return policy.Identity{}, &AuthError{Status: status, Code: code, Message: msg}
 		}
 		return id.Identity, nil
 	}

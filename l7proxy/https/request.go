@@ -106,7 +106,11 @@ func (x *exchange) serve(w http.ResponseWriter, r *http.Request) {
 			if !errors.As(err, &ae) {
 				ae = &AuthError{Code: "InvalidAuthenticationToken", Message: "The access token could not be verified."}
 			}
-			x.refuse(ctx, w, recReq, http.StatusUnauthorized, ae.Code, ae.Message, nil)
+			st := ae.Status
+			if st == 0 {
+				st = http.StatusUnauthorized
+			}
+			x.refuse(ctx, w, recReq, st, ae.Code, ae.Message, nil)
 			return
 		}
 		req.Identity = id

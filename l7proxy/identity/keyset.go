@@ -111,8 +111,8 @@ func (k *keySet) lookup(ctx context.Context, kid string) ([]jose.JSONWebKey, err
 	switch {
 	case refetch && have && now.Sub(k.tried) < k.minRefresh:
 		refetch = false // rate limit: use what we have
-	case !have && !k.tried.IsZero() && now.Sub(k.tried) < min(k.minRefresh, failureBackoff):
-		refetch = false // the last attempt failed just now
+	case !have && k.inflight == nil && !k.tried.IsZero() && now.Sub(k.tried) < min(k.minRefresh, failureBackoff):
+		refetch = false // the last attempt failed just now (one in flight is joined)
 	}
 	var f *fetch
 	leader := false

@@ -26,17 +26,20 @@ import (
 const (
 	crashDirEnv  = "INTERLOCK_SPOOL_CRASH_DIR"
 	crashIterEnv = "INTERLOCK_SPOOL_CRASH_ITER"
+	crashSyncEnv = "INTERLOCK_SPOOL_CRASH_SYNC"
 	crashWriters = 4
 )
 
 // crashOpts are small, so that chunks, segment rotation and recovery
 // sealing all happen within a run of a few tens of milliseconds.
-var crashOpts = spool.Options{ChunkEvents: 8, ChunkDelay: 5 * time.Millisecond, SegmentBytes: 16 << 10, MaxBytes: 1 << 30}
+func crashOpts(syncEvery time.Duration) spool.Options {
+	return spool.Options{ChunkEvents: 8, ChunkDelay: 5 * time.Millisecond, SegmentBytes: 16 << 10, MaxBytes: 1 << 30, SyncInterval: syncEvery}
+}
 
 // crashChild appends forever from crashWriters goroutines and prints
 // "writer seq" for every Append that returned nil.
-func crashChild(dir, iter string) {
-	sp, err := spool.Open(dir, crashOpts)
+func crashChild(dir, iter string, syncEvery time.Duration) {
+	sp, err := spool.Open(dir, crashOpts(syncEvery))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(3)
@@ -61,9 +64,21 @@ func crashChild(dir, iter string) {
 	}
 }
 
-func TestCrashKill9(t *testing.T) {
+// TestCrashKill9: every Append that returned survives kill -9, with every
+// Append fsync'd.
+func TestCrashKill9(t *testing.T) { crashKill9(t, "TestCrashKill9", 0) }
+
+// TestCrashKill9WriteOnly: the same when Append returns once written and
+// fsyncs come in the background (SyncInterval): a killed process's writes
+// are the kernel's.
+func TestCrashKill9WriteOnly(t *testing.T) {
+	crashKill9(t, "TestCrashKill9WriteOnly", 5*time.Millisecond)
+}
+
+func crashKill9(t *testing.T, name string, syncEvery time.Duration) {
 	if dir := os.Getenv(crashDirEnv); dir != "" {
-		crashChild(dir, os.Getenv(crashIterEnv))
+		d, _ := time.ParseDuration(os.Getenv(crashSyncEnv))
+		crashChild(dir, os.Getenv(crashIterEnv), d)
 		return
 	}
 	if testing.Short() {
@@ -81,8 +96,8 @@ func TestCrashKill9(t *testing.T) {
 	totalConfirmed := 0
 
 	for iter := range iterations {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKill9$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashIterEnv+"="+strconv.Itoa(iter))
+		cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.count=1")
+		cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashIterEnv+"="+strconv.Itoa(iter), crashSyncEnv+"="+syncEvery.String())
 		cmd.Stderr = os.Stderr
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
@@ -118,7 +133,7 @@ func TestCrashKill9(t *testing.T) {
 		}
 
 		// Recover, wait for the recovered events to be sealed, read.
-		sp, err := spool.Open(dir, crashOpts)
+		sp, err := spool.Open(dir, crashOpts(syncEvery))
 		if err != nil {
 			t.Fatalf("iteration %d: recover: %v", iter, err)
 		}
@@ -126,6 +141,8 @@ func TestCrashKill9(t *testing.T) {
 		for sp.Stats().UnsealedEvents > 0 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
+		// Recovered events sealed now are offered once fsync'd.
+		time.Sleep(4 * syncEvery)
 		acked := sp.Stats().Acked
 		chunks, _ := readAll(t, sp, acked)
 		for _, c := range chunks {

@@ -25,6 +25,15 @@ type Options struct {
 	// group commit (default 0: it takes what queued during the last
 	// fsync, which already batches concurrent writers).
 	CommitDelay time.Duration
+	// SyncInterval chooses what a returned Append promises. Zero (the
+	// default): the events are fsync'd, and survive even a power loss.
+	// Above zero: they are written to the segment file, so they survive
+	// the process crashing or being killed (the kernel holds them), and
+	// they are fsync'd within SyncInterval, in the background; a power
+	// loss can lose at most that much. Chunks are offered for upload only
+	// once fsync'd, in both modes. The proxies' hot path is why the node
+	// sets it: an fsync per request costs more than the request.
+	SyncInterval time.Duration
 	// SegmentBytes starts a new segment file after one reaches this size
 	// (default 16 MiB, at most MaxBytes/4).
 	SegmentBytes int64
@@ -50,6 +59,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CommitDelay < 0 {
 		o.CommitDelay = 0
+	}
+	if o.SyncInterval < 0 {
+		o.SyncInterval = 0
 	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 1 << 30

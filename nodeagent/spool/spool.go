@@ -66,6 +66,10 @@ type writer struct {
 	unsFirst  time.Time
 	nextSeq   uint64
 	newChunks []chunkRef // sealed into buf, published after fsync
+	// unsynced holds chunks written but not yet fsync'd (SyncInterval > 0);
+	// dirty says the file has unsynced writes.
+	unsynced []chunkRef
+	dirty    bool
 }
 
 // appendReq is one Append handed to the writer.

@@ -32,6 +32,16 @@ func (s *Spool) run() {
 		}
 	}
 	armSeal() // events recovered unsealed
+	syncTimer := time.NewTimer(time.Hour)
+	syncTimer.Stop()
+	defer syncTimer.Stop()
+	var syncC <-chan time.Time
+	armSync := func() {
+		if s.w.dirty && syncC == nil {
+			syncTimer.Reset(s.opts.SyncInterval)
+			syncC = syncTimer.C
+		}
+	}
 	for {
 		select {
 		case r := <-s.reqs:
@@ -39,6 +49,9 @@ func (s *Spool) run() {
 		case <-sealC:
 			sealC = nil
 			s.commit(nil, true)
+		case <-syncC:
+			syncC = nil
+			s.syncNow()
 		case <-s.nudge:
 			s.rotateIfAcked()
 		case <-s.closing:
@@ -52,9 +65,11 @@ func (s *Spool) run() {
 				break
 			}
 			s.commit(nil, true)
+			s.syncNow()
 			return
 		}
 		armSeal()
+		armSync()
 	}
 }
 
@@ -142,7 +157,12 @@ func (s *Spool) commit(batch []*appendReq, sealAll bool) {
 		s.seal(active) // a segment ends on a chunk record
 	}
 	if len(w.buf) > 0 {
-		err := s.writeSync()
+		var err error
+		if s.opts.SyncInterval > 0 {
+			err = s.write()
+		} else {
+			err = s.writeSync()
+		}
 		if err != nil {
 			s.fail(err)
 			for _, r := range accepted {
@@ -196,6 +216,36 @@ func (s *Spool) seal(active *segment) {
 	s.counters.compressed.Add(uint64(len(z)))
 }
 
+// write writes w.buf to the active segment, leaving the fsync to syncNow.
+func (s *Spool) write() error {
+	if _, err := s.w.file.Write(s.w.buf); err != nil {
+		return fmt.Errorf("spool: write: %w", err)
+	}
+	s.w.dirty = true
+	return nil
+}
+
+// syncNow fsyncs unsynced writes and offers their chunks for upload.
+func (s *Spool) syncNow() {
+	w := &s.w
+	if !w.dirty || w.file == nil {
+		return
+	}
+	if err := w.file.Sync(); err != nil {
+		s.fail(fmt.Errorf("spool: fsync: %w", err))
+		return
+	}
+	w.dirty = false
+	s.counters.syncs.Add(1)
+	if len(w.unsynced) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.publishChunks(w.unsynced)
+	w.unsynced = w.unsynced[:0]
+}
+
 // writeSync writes w.buf to the active segment and fsyncs it.
 func (s *Spool) writeSync() error {
 	if _, err := s.w.file.Write(s.w.buf); err != nil {
@@ -219,18 +269,31 @@ func (s *Spool) publish(active *segment, appends, events, rejected int) {
 	s.unsealedAt = w.unsFirst
 	active.tailEvents = len(w.unsealed) > 0
 	for _, c := range w.newChunks {
-		s.chunks = append(s.chunks, c)
-		s.lastSeq = c.seq
 		active.lastChunk = c.seq
-		s.counters.chunks.Add(1)
 	}
 	s.counters.appends.Add(uint64(appends))
 	s.counters.events.Add(uint64(events))
 	s.counters.rejected.Add(uint64(rejected))
-	if len(w.newChunks) > 0 {
-		close(s.newChunk)
-		s.newChunk = make(chan struct{})
+	if s.opts.SyncInterval > 0 {
+		// Offered for upload once fsync'd (syncNow).
+		w.unsynced = append(w.unsynced, w.newChunks...)
+		return
 	}
+	s.publishChunks(w.newChunks)
+}
+
+// publishChunks offers durable chunks for upload; s.mu is held.
+func (s *Spool) publishChunks(chunks []chunkRef) {
+	if len(chunks) == 0 {
+		return
+	}
+	for _, c := range chunks {
+		s.chunks = append(s.chunks, c)
+		s.lastSeq = c.seq
+		s.counters.chunks.Add(1)
+	}
+	close(s.newChunk)
+	s.newChunk = make(chan struct{})
 }
 
 // fail makes err sticky: every later Append returns it.
@@ -246,6 +309,7 @@ func (s *Spool) fail(err error) {
 // rotate closes the active segment and starts the next one, then deletes
 // segments that are fully acked.
 func (s *Spool) rotate() error {
+	s.syncNow() // a segment is complete on disk before the next starts
 	s.mu.Lock()
 	next := s.segs[len(s.segs)-1].id + 1
 	s.mu.Unlock()

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// The HTTPS benchmark's child processes: the upstream server and the load
+// client run as re-executed test binaries, so that this process's CPU time
+// and memory are the proxy's alone.
+
+package bench
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// childEnv carries a child's spec (JSON) to the re-executed test binary.
+const childEnv = "INTERLOCK_BENCH_HTTPS_CHILD"
+
+// clientTimeout bounds a load client's run beyond its Duration.
+const clientTimeout = 2 * time.Minute
+
+// childSpec is what a child process does.
+type childSpec struct {
+	Mode string `json:"mode"` // "upstream" or "client"
+
+	// upstream: listen on Addr with CertPEM/KeyPEM and answer the list.
+	Addr    string `json:"addr,omitempty"`
+	CertPEM []byte `json:"certPEM,omitempty"`
+	KeyPEM  []byte `json:"keyPEM,omitempty"`
+
+	Load loadSpec `json:"load"` // client
+}
+
+// TestHTTPSChild is no test: it is the entry point of BenchmarkHTTPS's
+// child processes, which re-execute the test binary with
+// -test.run=^TestHTTPSChild$ and their spec in the environment. Without
+// that environment it returns at once.
+func TestHTTPSChild(t *testing.T) {
+	raw := os.Getenv(childEnv)
+	if raw == "" {
+		return
+	}
+	var s childSpec
+	err := json.Unmarshal([]byte(raw), &s)
+	switch {
+	case err != nil:
+	case s.Mode == "upstream":
+		err = serveUpstream(s)
+	case s.Mode == "client":
+		// Bounded in time whatever the proxy does.
+		time.AfterFunc(s.Load.Duration+clientTimeout, func() {
+			fmt.Fprintln(os.Stderr, "bench child: load client timed out")
+			os.Exit(2)
+		})
+		var r loadResult
+		if r, err = runLoad(context.Background(), s.Load); err == nil {
+			err = json.NewEncoder(os.Stdout).Encode(r)
+		}
+	default:
+		err = fmt.Errorf("unknown mode %q", s.Mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench child:", err)
+		os.Exit(1)
+	}
+}
+
+// childCommand returns the command of a child with spec s.
+func childCommand(s childSpec) (*exec.Cmd, error) {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHTTPSChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(raw))
+	cmd.Stderr = os.Stderr
+	// A child outlives no benchmark, even one killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd, nil
+}
+
+// runClient runs a load client to completion and returns what it measured.
+func runClient(b *testing.B, l loadSpec) loadResult {
+	b.Helper()
+	cmd, err := childCommand(childSpec{Mode: "client", Load: l})
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("load client against %s: %v", l.Addr, err)
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	var r loadResult
+	if err := json.Unmarshal([]byte(line), &r); err != nil {
+		b.Fatalf("load client output %q: %v", out, err)
+	}
+	if r.Errors > 0 {
+		b.Fatalf("load client against %s: %d of %d requests failed, first: %s", l.Addr, r.Errors, r.Requests, r.FirstError)
+	}
+	return r
+}
+
+// startUpstream starts the upstream server child on addr and stops it on
+// cleanup.
+func startUpstream(b *testing.B, addr string, certPEM, keyPEM []byte) {
+	b.Helper()
+	cmd, err := childCommand(childSpec{Mode: "upstream", Addr: addr, CertPEM: certPEM, KeyPEM: keyPEM})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close() // it exits when its stdin closes
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		b.Fatalf("upstream on %s did not start: %q %v", addr, line, err)
+	}
+}
+
+// serveUpstream serves the upstream until its stdin closes.
+func serveUpstream(s childSpec) error {
+	cert, err := tls.X509KeyPair(s.CertPEM, s.KeyPEM)
+	if err != nil {
+		return fmt.Errorf("upstream certificate: %w", err)
+	}
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:   http.HandlerFunc(serveARMList),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
+	}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetHTTP2(true)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	fmt.Println("ready")
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		srv.Close()
+	}()
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

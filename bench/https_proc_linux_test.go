@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// What the HTTPS benchmark reads of a proxy's processes, and where from:
+// this process's rusage, /proc for the others (children, CPU time, peak
+// resident memory).
+
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// proxyProc is a proxy's processes. Each method fails b on error.
+type proxyProc interface {
+	cpu(b *testing.B) time.Duration // user+system time so far
+	peakRSS(b *testing.B) int64     // bytes, since resetPeak
+	resetPeak(b *testing.B)
+}
+
+// selfProc is this process, where Interlock runs.
+type selfProc struct{}
+
+func (selfProc) cpu(b *testing.B) time.Duration { return cpuTime(b) }
+
+func (selfProc) peakRSS(b *testing.B) int64 {
+	n, err := peakRSS([]int{0})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+func (selfProc) resetPeak(b *testing.B) {
+	if err := resetPeakRSS([]int{0}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// userHZ is the unit of /proc/PID/stat's times on Linux (USER_HZ).
+const userHZ = 100
+
+// procStat returns the fields of /proc/pid/stat after the command name:
+// fields[0] is the state (field 3 of proc(5)).
+func procStat(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	return strings.Fields(string(b[i+1:])), nil
+}
+
+// children returns the pids whose parent is pid.
+func children(pid int) ([]int, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var kids []int
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		f, err := procStat(p)
+		if err != nil || len(f) < 2 {
+			continue // gone meanwhile
+		}
+		if f[1] == strconv.Itoa(pid) {
+			kids = append(kids, p)
+		}
+	}
+	return kids, nil
+}
+
+// procCPU returns the user+system CPU time of pids, summed.
+func procCPU(pids []int) (time.Duration, error) {
+	var ticks int64
+	for _, p := range pids {
+		f, err := procStat(p)
+		if err != nil {
+			return 0, err
+		}
+		if len(f) < 13 {
+			return 0, fmt.Errorf("/proc/%d/stat: %d fields", p, len(f))
+		}
+		for _, s := range f[11:13] { // utime, stime: fields 14 and 15
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/%d/stat: %w", p, err)
+			}
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
+}
+
+// peakRSS returns the VmHWM of pids, summed, in bytes. pid 0 is this
+// process.
+func peakRSS(pids []int) (int64, error) {
+	var sum int64
+	for _, p := range pids {
+		path := "/proc/self/status"
+		if p != 0 {
+			path = fmt.Sprintf("/proc/%d/status", p)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return 0, err
+		}
+		_, rest, ok := strings.Cut(string(b), "\nVmHWM:")
+		if !ok {
+			return 0, fmt.Errorf("%s: no VmHWM", path)
+		}
+		kb, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
+		n, err := strconv.ParseInt(kb, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: VmHWM: %w", path, err)
+		}
+		sum += n << 10
+	}
+	return sum, nil
+}
+
+// resetPeakRSS sets the VmHWM of pids back to their current RSS (proc(5),
+// clear_refs "5"). pid 0 is this process.
+func resetPeakRSS(pids []int) error {
+	for _, p := range pids {
+		path := "/proc/self/clear_refs"
+		if p != 0 {
+			path = fmt.Sprintf("/proc/%d/clear_refs", p)
+		}
+		if err := os.WriteFile(path, []byte("5"), 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
