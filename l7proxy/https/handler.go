@@ -181,7 +181,7 @@ func (h *Handler) serve(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Diale
 		return fmt.Errorf("record session open: %w (refused: nothing unrecorded passes)", err)
 	}
 	cs := &conn{l7: c, tls: tc, sess: sess, target: target, bundle: bundle, sni: sni, opened: time.Now(), done: make(chan struct{})}
-	cs.upstream = h.transport(cs, dial)
+	cs.upstream = h.transport(cs, dial, st.NegotiatedProtocol == "h2")
 	h.conns.Store(tc, cs)
 	if !h.ln.push(ctx, tc) {
 		h.conns.Delete(tc)

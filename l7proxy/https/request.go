@@ -386,8 +386,9 @@ func (x *exchange) fail(w http.ResponseWriter, status int, code, msg string) {
 
 // transport is the keep-alive pool of a client connection to its original
 // destination: every dial goes to the address the workload dialed, from
-// its network namespace, with TLS verified for the SNI.
-func (h *Handler) transport(c *conn, dial l7proxy.Dialer) *http.Transport {
+// its network namespace, with TLS verified for the SNI, speaking HTTP/2
+// when h2.
+func (h *Handler) transport(c *conn, dial l7proxy.Dialer, h2 bool) *http.Transport {
 	dst := c.l7.Upstream()
 	return &http.Transport{
 		DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -395,14 +396,22 @@ func (h *Handler) transport(c *conn, dial l7proxy.Dialer) *http.Transport {
 			if err != nil {
 				return nil, err
 			}
-			tc := tls.Client(raw, h.cfg.UpstreamTLS(c.sni))
+			cfg := h.cfg.UpstreamTLS(c.sni)
+			if !h2 {
+				cfg = cfg.Clone()
+				cfg.NextProtos = []string{"http/1.1"}
+			}
+			tc := tls.Client(raw, cfg)
 			if err := tc.HandshakeContext(ctx); err != nil {
 				raw.Close()
 				return nil, fmt.Errorf("tls with %s (%s): %w", c.sni, dst, err)
 			}
 			return tc, nil
 		},
-		ForceAttemptHTTP2:     true,
+		// The workload's protocol upstream too: an HTTP/1.1 client gets an
+		// HTTP/1.1 pool (cheaper per request than multiplexing one HTTP/2
+		// connection among few callers), an HTTP/2 client an HTTP/2 one.
+		ForceAttemptHTTP2:     h2,
 		MaxIdleConnsPerHost:   16,
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: 5 * time.Minute,
