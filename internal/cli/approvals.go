@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -61,22 +62,13 @@ func approvalsList(f *clientFlags, stdout io.Writer) *cobra.Command {
 			}
 			defer cc.Close()
 			client := interlockv1.NewApprovalServiceClient(cc)
-			var all []*interlockv1.Approval
-			tok := ""
-			for {
-				ctx, cancel := f.callCtx(cmd.Context())
-				resp, err := client.List(ctx, &interlockv1.ListApprovalsRequest{State: st, PageSize: min(limit, 500), PageToken: tok})
-				cancel()
-				if err != nil {
-					return f.callError("approvals list", err)
-				}
-				all = append(all, resp.GetApprovals()...)
-				if tok = resp.GetNextPageToken(); tok == "" || uint32(len(all)) >= limit {
-					break
-				}
-			}
-			if uint32(len(all)) > limit {
-				all = all[:limit]
+			all, err := listPages(cmd.Context(), f, "approvals list", limit,
+				func(ctx context.Context, tok string) ([]*interlockv1.Approval, string, error) {
+					resp, err := client.List(ctx, &interlockv1.ListApprovalsRequest{State: st, PageSize: min(limit, 500), PageToken: tok})
+					return resp.GetApprovals(), resp.GetNextPageToken(), err
+				})
+			if err != nil {
+				return err
 			}
 			if f.output != "table" {
 				return printStructured(stdout, f.output, all, false)

@@ -129,3 +129,27 @@ func (f *clientFlags) callError(what string, err error) error {
 	}
 	return fmt.Errorf("%s: %s", what, st.Message())
 }
+
+// listPages calls page with successive page tokens until the server has no
+// more or limit items are in, and returns at most limit items. what names
+// the command in errors.
+func listPages[T any](ctx context.Context, f *clientFlags, what string, limit uint32, page func(context.Context, string) ([]T, string, error)) ([]T, error) {
+	var all []T
+	tok := ""
+	for {
+		cctx, cancel := f.callCtx(ctx)
+		items, next, err := page(cctx, tok)
+		cancel()
+		if err != nil {
+			return nil, f.callError(what, err)
+		}
+		all = append(all, items...)
+		if tok = next; tok == "" || uint32(len(all)) >= limit {
+			break
+		}
+	}
+	if uint32(len(all)) > limit {
+		all = all[:limit]
+	}
+	return all, nil
+}

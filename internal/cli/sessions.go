@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -86,22 +87,13 @@ func sessionsList(f *clientFlags, stdout io.Writer) *cobra.Command {
 			}
 			defer cc.Close()
 			client := interlockv1.NewAuditServiceClient(cc)
-			var all []*interlockv1.SessionSummary
-			tok := ""
-			for {
-				ctx, cancel := f.callCtx(cmd.Context())
-				resp, err := client.ListSessions(ctx, &interlockv1.ListSessionsRequest{Filter: filter, PageSize: min(limit, 500), PageToken: tok})
-				cancel()
-				if err != nil {
-					return f.callError("sessions list", err)
-				}
-				all = append(all, resp.GetSessions()...)
-				if tok = resp.GetNextPageToken(); tok == "" || uint32(len(all)) >= limit {
-					break
-				}
-			}
-			if uint32(len(all)) > limit {
-				all = all[:limit]
+			all, err := listPages(cmd.Context(), f, "sessions list", limit,
+				func(ctx context.Context, tok string) ([]*interlockv1.SessionSummary, string, error) {
+					resp, err := client.ListSessions(ctx, &interlockv1.ListSessionsRequest{Filter: filter, PageSize: min(limit, 500), PageToken: tok})
+					return resp.GetSessions(), resp.GetNextPageToken(), err
+				})
+			if err != nil {
+				return err
 			}
 			if f.output != "table" {
 				return printStructured(stdout, f.output, all, false)

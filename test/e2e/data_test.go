@@ -11,7 +11,6 @@ package e2e_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -27,20 +25,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/interlockhq/interlock/bpf"
-	"github.com/interlockhq/interlock/bpf/bpftest"
-	"github.com/interlockhq/interlock/l7proxy/identity"
-	"github.com/interlockhq/interlock/nodeagent"
-	"github.com/interlockhq/interlock/nodeagent/controlclient"
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 	"github.com/interlockhq/interlock/test/azurefake"
-	"github.com/interlockhq/interlock/test/e2e/plane"
-	"github.com/interlockhq/interlock/test/podsim"
 	"github.com/interlockhq/interlock/test/sdkagent"
-	"github.com/interlockhq/interlock/test/testca"
 )
 
 // dataPolicy inspects Key Vault and Blob Storage, passes the agent's own
@@ -72,83 +61,14 @@ rules:
 defaultAction: deny
 `
 
-// startDataEnv is startHTTPSEnv with azurefake seeded by seed (vaults,
+// startDataEnv is startEnv with azurefake seeded by seed (vaults,
 // secrets, blobs) and dataPolicy pushed.
 func startDataEnv(t *testing.T, seed azurefake.Options) *httpsEnv {
 	t.Helper()
-	bpftest.Require(t)
-	p := plane.Start(t, nil)
-
-	pod := podsim.Start(t, podsim.Options{Name: "datapod", Veth: true})
-	ca, err := testca.New("azure")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed.CA, seed.Addr, seed.Clients = ca, netip443(pod.HostAddr().String()), []azurefake.Client{{}}
-	srv, err := azurefake.Start(t.Context(), seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	var hosts strings.Builder
-	hosts.WriteString("127.0.0.1 localhost\n::1 localhost\n")
-	for name, ip := range srv.Hosts() {
-		fmt.Fprintf(&hosts, "%s %s\n", ip, name)
-	}
-	if err := os.WriteFile(pod.HostsFile(), []byte(hosts.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	state := t.TempDir()
-	hc := azureClient(srv)
-	node, err := nodeagent.NewNode(t.Context(), nodeagent.NodeConfig{
-		Agent: nodeagent.Config{
-			BPF: bpf.Config{PinDir: bpftest.PinDir()}, ProxyPort: freeLoopbackPort(t), DetachOnExit: true, Logger: testLogger(t),
-		},
-		StateDir:      filepath.Join(state, "node"),
-		Control:       clientConfig(t, p),
-		Enroll:        controlclient.EnrollConfig{NodeName: "node-a", BootstrapToken: p.BootstrapToken(), ControlCA: p.CAPEM},
-		UpstreamRoots: srv.CA().Pool(),
-		HTTPClient:    hc,
-		Azure:         identity.AzureOptions{ClientOptions: azcore.ClientOptions{Transport: hc}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- node.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("node: %v", err)
-		}
-	})
-
-	admin := p.Person(p.Token("alice", plane.GroupAdmins))
-	doc := fmt.Sprintf(dataPolicy, srv.IssuerV1(), srv.JWKSURL())
-	if _, err := interlockv1.NewPolicyServiceClient(admin).Push(t.Context(), &interlockv1.PushPolicyRequest{
-		Documents: []*interlockv1.PolicyDocument{{Name: "data.yaml", Yaml: []byte(doc)}},
-	}); err != nil {
-		t.Fatalf("push policy: %v", err)
-	}
-	waitReady(t, node)
-	if _, err := node.Agent.Attach(t.Context(), podWorkload(t, pod)); err != nil {
-		t.Fatal(err)
-	}
-
-	home := t.TempDir()
-	bundle := filepath.Join(home, "ca.pem")
-	id, err := controlclient.LoadIdentity(filepath.Join(state, "node"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bundle, append(append([]byte{}, id.WorkloadCAPEM...), srv.CA().CertPEM...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c := srv.Clients()[0]
-	env := sdkagent.Env(home, bundle, sdkagent.Identity{TenantID: srv.TenantID(), ClientID: c.ID, SubscriptionID: srv.SubscriptionID(), ClientSecret: c.Secret})
-	return &httpsEnv{p: p, srv: srv, pod: pod, node: node, agent: sdkagent.BuildT(t), env: env, admin: admin}
+	seed.Clients = []azurefake.Client{{}}
+	return startEnv(t, envSpec{pod: "datapod", seed: seed, policy: func(srv *azurefake.Server, _ string) string {
+		return fmt.Sprintf(dataPolicy, srv.IssuerV1(), srv.JWKSURL())
+	}})
 }
 
 func TestKeyVaultSecretMaskedThroughNode(t *testing.T) {

@@ -88,22 +88,32 @@ type httpsEnv struct {
 	admin *grpc.ClientConn
 }
 
-func startHTTPSEnv(t *testing.T, credential string) *httpsEnv {
+// envSpec says how startEnv seeds azurefake and what policy it pushes.
+type envSpec struct {
+	pod  string            // the podsim pod's name
+	seed azurefake.Options // CA and Addr are set by startEnv
+	// policy returns the policy to push; state is a private directory for
+	// files the policy names (the node's secret).
+	policy func(srv *azurefake.Server, state string) string
+}
+
+// startEnv starts the control plane, azurefake on the host side of a
+// pod's veth, and the node; pushes the policy; and intercepts the pod.
+func startEnv(t *testing.T, spec envSpec) *httpsEnv {
 	t.Helper()
 	bpftest.Require(t)
 	p := plane.Start(t, nil)
 
 	// The pod reaches Azure (azurefake) over its veth, as a pod reaches
 	// the internet through its node.
-	pod := podsim.Start(t, podsim.Options{Name: "sdkpod", Veth: true})
+	pod := podsim.Start(t, podsim.Options{Name: spec.pod, Veth: true})
 	ca, err := testca.New("azure")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := azurefake.Start(t.Context(), azurefake.Options{
-		CA: ca, Addr: netip443(pod.HostAddr().String()), Clients: []azurefake.Client{{}, {}},
-		ResourceGroups: []string{"rg-a", "rg-b"}, StorageAccounts: []azurefake.StorageAccount{{ResourceGroup: "rg-a", Name: "agentstore"}},
-	})
+	seed := spec.seed
+	seed.CA, seed.Addr = ca, netip443(pod.HostAddr().String())
+	srv, err := azurefake.Start(t.Context(), seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,14 +128,6 @@ func startHTTPSEnv(t *testing.T, credential string) *httpsEnv {
 	}
 
 	state := t.TempDir()
-	secret := filepath.Join(state, "node-secret")
-	if err := os.WriteFile(secret, []byte(srv.Clients()[1].Secret), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cred := "{mode: passthrough}"
-	if credential == "inject" {
-		cred = fmt.Sprintf("{mode: inject, azure: {type: clientSecret, tenantId: %s, clientId: %s, secretFile: %s}}", srv.TenantID(), srv.Clients()[1].ID, secret)
-	}
 	hc := azureClient(srv)
 	node, err := nodeagent.NewNode(t.Context(), nodeagent.NodeConfig{
 		Agent: nodeagent.Config{
@@ -152,9 +154,8 @@ func startHTTPSEnv(t *testing.T, credential string) *httpsEnv {
 	})
 
 	admin := p.Person(p.Token("alice", plane.GroupAdmins))
-	doc := fmt.Sprintf(httpsPolicy, cred, srv.IssuerV1(), srv.JWKSURL())
 	if _, err := interlockv1.NewPolicyServiceClient(admin).Push(t.Context(), &interlockv1.PushPolicyRequest{
-		Documents: []*interlockv1.PolicyDocument{{Name: "agents.yaml", Yaml: []byte(doc)}},
+		Documents: []*interlockv1.PolicyDocument{{Name: spec.pod + ".yaml", Yaml: []byte(spec.policy(srv, state))}},
 	}); err != nil {
 		t.Fatalf("push policy: %v", err)
 	}
@@ -179,6 +180,31 @@ func startHTTPSEnv(t *testing.T, credential string) *httpsEnv {
 	c := srv.Clients()[0]
 	env := sdkagent.Env(home, bundle, sdkagent.Identity{TenantID: srv.TenantID(), ClientID: c.ID, SubscriptionID: srv.SubscriptionID(), ClientSecret: c.Secret})
 	return &httpsEnv{p: p, srv: srv, pod: pod, node: node, agent: sdkagent.BuildT(t), env: env, admin: admin}
+}
+
+// startHTTPSEnv is startEnv with ARM seeded and httpsPolicy pushed, the
+// target's credential passthrough or inject (the node's own: the second
+// client's secret).
+func startHTTPSEnv(t *testing.T, credential string) *httpsEnv {
+	t.Helper()
+	return startEnv(t, envSpec{
+		pod: "sdkpod",
+		seed: azurefake.Options{
+			Clients:        []azurefake.Client{{}, {}},
+			ResourceGroups: []string{"rg-a", "rg-b"}, StorageAccounts: []azurefake.StorageAccount{{ResourceGroup: "rg-a", Name: "agentstore"}},
+		},
+		policy: func(srv *azurefake.Server, state string) string {
+			cred := "{mode: passthrough}"
+			if credential == "inject" {
+				secret := filepath.Join(state, "node-secret")
+				if err := os.WriteFile(secret, []byte(srv.Clients()[1].Secret), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				cred = fmt.Sprintf("{mode: inject, azure: {type: clientSecret, tenantId: %s, clientId: %s, secretFile: %s}}", srv.TenantID(), srv.Clients()[1].ID, secret)
+			}
+			return fmt.Sprintf(httpsPolicy, cred, srv.IssuerV1(), srv.JWKSURL())
+		},
+	})
 }
 
 func netip443(host string) string { return net.JoinHostPort(host, "443") }
