@@ -18,13 +18,18 @@ PROTO_FILES := $(wildcard $(PROTO_DIR)/interlock/v1/*.proto)
 # The policy `make up` enforces.
 POLICY    ?= deploy/kubernetes/base/policy.yaml
 
-.PHONY: up all build generate generate-proto check-generated lint test bench deps clean
+.PHONY: demo up all build generate generate-proto check-generated lint test bench deps clean
 
 all: build
 
 ## build: the interlock binary in bin/
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/interlock ./cmd/interlock
+
+## demo: the demo — fake Azure, an unmodified SDK agent, every outcome (as root)
+demo: deps build
+	@if [ "$$(id -u)" != 0 ]; then echo "make demo needs root: sudo make demo" >&2; exit 1; fi
+	./$(BIN)/interlock up --demo
 
 ## up: run Interlock on this machine (control plane + node, as root)
 up: deps build

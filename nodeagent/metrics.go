@@ -142,6 +142,9 @@ func (a *Agent) Require(cond string) {
 	}
 }
 
+// Ready reports whether every readiness condition holds.
+func (a *Agent) Ready() bool { return len(a.health.missing()) == 0 }
+
 // SetReady marks a readiness condition as holding or not.
 func (a *Agent) SetReady(cond string, ok bool) { a.health.set(cond, ok) }
 

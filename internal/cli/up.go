@@ -34,6 +34,7 @@ import (
 const policyPollInterval = time.Second
 
 type upFlags struct {
+	demo       bool
 	control    controlFlags
 	node       nodeFlags
 	policyFile string
@@ -60,7 +61,8 @@ Ctrl-C stops both; interception is removed unless --keep-interception.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.policyFile, "policy", "", "policy file to enforce (watched for changes); required")
+	fl.StringVar(&f.policyFile, "policy", "", "policy file to enforce (watched for changes); required unless --demo")
+	fl.BoolVar(&f.demo, "demo", false, "run the demo: fake Azure endpoints, an unmodified Azure SDK agent walked through allowed, masked, blocked and approved requests, then the recording; leaves nothing behind")
 	fl.StringVar(&f.control.listen, "listen", defaultListen, "address of the control plane's API")
 	fl.StringVar(&f.control.dataDir, "data-dir", defaultDataDir, "directory for the control plane's store, CA and admin credential, and the node's state")
 	fl.BoolVar(&f.keepPins, "keep-interception", false, "leave interception pinned when stopping (workloads then fail closed until the next start)")
@@ -78,6 +80,12 @@ Ctrl-C stops both; interception is removed unless --keep-interception.`,
 }
 
 func (f *upFlags) run(ctx context.Context, g *globals, stdout io.Writer) error {
+	if f.demo {
+		if f.policyFile != "" {
+			return usageErrorf("--demo brings its own policy: drop --policy")
+		}
+		return f.runDemo(ctx, g, stdout)
+	}
 	if f.policyFile == "" {
 		return usageErrorf("--policy FILE is required: the policy to enforce (see deploy/kubernetes/base/policy.yaml for a starter)")
 	}
