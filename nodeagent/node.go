@@ -139,6 +139,14 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 		return nil, err
 	}
 	n.Agent.Require(CondPolicy)
+	var policyVersion atomic.Uint64
+	n.Agent.Registry().MustRegister(&nodeCollector{
+		spool:  n.spool,
+		policy: policyVersion.Load,
+		expires: map[string]time.Time{
+			"client": id.ClientCert.Leaf.NotAfter, "node-ca": id.NodeCA.NotAfter,
+		},
+	})
 	if n.https, err = https.New(https.Config{
 		Node:      id.NodeName,
 		Policy:    n.current.Load,
@@ -155,7 +163,8 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 		Passthrough: func(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
 			_, _ = passthrough(ctx, n.Agent.log, c, dial)
 		},
-		Logger: log,
+		Observer: newProxyMetrics(n.Agent.Registry()),
+		Logger:   log,
 	}); err != nil {
 		return nil, err
 	}
@@ -164,6 +173,7 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 		Logger:    log,
 		OnBundle: func(p controlclient.Policy) {
 			n.current.Store(p.Bundle)
+			policyVersion.Store(p.Version)
 			n.Agent.SetReady(CondPolicy, true)
 			n.Agent.log.Info("enforcing policy", "version", p.Version, "cached", p.Cached)
 		},

@@ -90,6 +90,24 @@ type ApprovalResult struct {
 	GrantUsed bool
 }
 
+// Observer receives what a node's metrics count. Every method must be
+// cheap and safe for concurrent use.
+type Observer interface {
+	// Decision is called once per request with the target, the final
+	// outcome (allow, deny, approve) and the deciding rule ("" for the
+	// default action or a refusal before policy).
+	Decision(target, outcome, rule string)
+	// Masked is called with the values a response had masked, per
+	// detector or JSON path rule.
+	Masked(applied []*interlockv1.MaskApplied)
+	// Latency is called per answered request: time upstream and time
+	// added by the proxy (approval holds excluded).
+	Latency(target string, upstream, added time.Duration)
+	// ApprovalWait is called with how long a request was held and how
+	// the approval stood when the hold ended.
+	ApprovalWait(state interlockv1.ApprovalState, held time.Duration)
+}
+
 // Config configures a Handler. It must not change once in use.
 type Config struct {
 	// Node names this node in recordings.
@@ -127,6 +145,8 @@ type Config struct {
 	// PeekTimeout and HandshakeTimeout bound the ClientHello and the TLS
 	// handshake; zero means the defaults.
 	PeekTimeout, HandshakeTimeout time.Duration
+	// Observer counts for metrics; nil counts nothing.
+	Observer Observer
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 }

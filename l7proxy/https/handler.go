@@ -81,6 +81,9 @@ func New(cfg Config) (*Handler, error) {
 	if red == nil {
 		red = record.NewRedactor()
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	h := &Handler{cfg: cfg, log: log, redac: red, ln: newChanListener()}
 	h.srv = &http.Server{
 		Handler:           http.HandlerFunc(h.serveHTTP),
@@ -261,3 +264,11 @@ func (l *chanListener) Close() error {
 }
 
 func (l *chanListener) Addr() net.Addr { return &net.TCPAddr{} }
+
+// noObserver counts nothing.
+type noObserver struct{}
+
+func (noObserver) Decision(string, string, string)                       {}
+func (noObserver) Masked([]*interlockv1.MaskApplied)                     {}
+func (noObserver) Latency(string, time.Duration, time.Duration)          {}
+func (noObserver) ApprovalWait(interlockv1.ApprovalState, time.Duration) {}

@@ -146,6 +146,7 @@ func (x *exchange) serve(w http.ResponseWriter, r *http.Request) {
 		recDec.Rule = d.Rule.Name
 	}
 
+	defer func() { h.cfg.Observer.Decision(c.target.Name, recDec.Outcome.String(), recDec.Rule) }()
 	switch d.Action {
 	case policy.Deny:
 		recDec.ErrorCode = CodeDisallowed
@@ -236,6 +237,7 @@ func (x *exchange) approve(ctx context.Context, w http.ResponseWriter, r *http.R
 		Reason: r.Header.Get(reasonHeader), Approval: d.Approval, SessionID: c.sess.ID(), ExchangeID: x.id,
 	})
 	x.hold = time.Since(holdStart)
+	h.cfg.Observer.ApprovalWait(res.State, x.hold)
 	if err != nil {
 		recDec.Outcome = interlockv1.Action_ACTION_DENY
 		recDec.ErrorCode = CodeApprovalPending
@@ -330,6 +332,8 @@ func (x *exchange) respond(ctx context.Context, w http.ResponseWriter, resp *htt
 		payload.ContentEncoding = resp.Header.Get("Content-Encoding")
 		payload.Masks = masks
 	}
+	h.cfg.Observer.Masked(masks)
+	h.cfg.Observer.Latency(c.target.Name, upLatency, x.proxyTime-x.hold)
 	_ = c.sess.Response(ctx, &interlockv1.HTTPResponse{
 		ExchangeId: x.id, Status: uint32(resp.StatusCode), Headers: h.redac.Headers(resp.Header), Body: payload,
 		UpstreamLatency: durationpb.New(upLatency), ProxyLatency: durationpb.New(x.proxyTime - x.hold),
@@ -340,6 +344,7 @@ func (x *exchange) respond(ctx context.Context, w http.ResponseWriter, resp *htt
 // refuse records and answers a request refused before policy (no or bad
 // credential).
 func (x *exchange) refuse(ctx context.Context, w http.ResponseWriter, recReq *interlockv1.HTTPRequest, status int, code, msg string, hdr http.Header) {
+	x.h.cfg.Observer.Decision(x.c.target.Name, interlockv1.Action_ACTION_DENY.String(), "")
 	_ = x.c.sess.Request(ctx, recReq)
 	_ = x.c.sess.Decision(ctx, &interlockv1.Decision{
 		ExchangeId: x.id, Action: interlockv1.Action_ACTION_DENY, Outcome: interlockv1.Action_ACTION_DENY,

@@ -337,6 +337,28 @@ func TestHTTPSAcceptance(t *testing.T) {
 			t.Errorf("the agent's client secret appears in the recording: %s", b)
 		}
 	}
+	// The node's metrics count the same outcomes.
+	rec := httptest.NewRecorder()
+	e.node.Agent.HealthHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	metrics := rec.Body.String()
+	for _, want := range []string{
+		`interlock_proxy_requests_total{outcome="deny",rule="no-rg-delete",target="arm"} 1`,
+		`interlock_proxy_approval_wait_seconds_count{state="approved"} 1`,
+		`interlock_proxy_approval_wait_seconds_count{state="denied"} 1`,
+		`interlock_node_policy_version 1`,
+		`interlock_node_spool_pending_events 0`,
+	} {
+		if !strings.Contains(metrics, want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		for _, l := range strings.Split(metrics, "\n") {
+			if strings.HasPrefix(l, "interlock_proxy_requests") || strings.HasPrefix(l, "interlock_node_spool") || strings.HasPrefix(l, "interlock_proxy_approval_wait_seconds_count") {
+				t.Log(l)
+			}
+		}
+	}
 	if pollsRecorded != polls {
 		t.Errorf("azurefake saw %d polls, the recording has %d", polls, pollsRecorded)
 	}
