@@ -135,9 +135,10 @@ func (x *exchange) serve(w http.ResponseWriter, r *http.Request) {
 	inject := c.target.Credential.Mode == policy.CredentialInject && hasToken
 	recReq.CredentialInjected = inject
 
-	// The request is durable in the spool before anything goes upstream.
-	// Its body is recorded with the response, once it has streamed.
-	if err := c.sess.Request(ctx, recReq); err != nil {
+	// The request is durable in the spool before anything goes upstream:
+	// it is staged here and written with its decision, in one append. Its
+	// body is recorded with the response, once it has streamed.
+	if err := c.sess.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpRequest{HttpRequest: recReq}}); err != nil {
 		x.fail(w, http.StatusServiceUnavailable, CodeUpstream, "recording failed: refused (nothing unrecorded passes)")
 		return
 	}
@@ -160,7 +161,10 @@ func (x *exchange) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		recDec.ApprovalId = res.ID
 	}
-	_ = c.sess.Decision(ctx, recDec)
+	if err := c.sess.Decision(ctx, recDec); err != nil {
+		x.fail(w, http.StatusServiceUnavailable, CodeUpstream, "recording failed: refused (nothing unrecorded passes)")
+		return
+	}
 
 	// Upstream.
 	out := r.Clone(ctx)

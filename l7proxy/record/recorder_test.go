@@ -287,3 +287,62 @@ func TestSinkFailureFailsSession(t *testing.T) {
 		t.Fatalf("second Close = %v", err)
 	}
 }
+
+// TestStage: a staged event is not appended by itself, and goes with the
+// next Emit, in one Append, in seq order.
+func TestStage(t *testing.T) {
+	sink := &countingSink{}
+	rec := record.New(sink, record.Options{})
+	s, err := rec.Open(t.Context(), &interlockv1.SessionOpen{Node: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appends := sink.appends()
+	if err := s.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpRequest{HttpRequest: &interlockv1.HTTPRequest{ExchangeId: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.appends(); got != appends {
+		t.Fatalf("Stage appended (%d appends, want %d)", got, appends)
+	}
+	if err := s.Decision(t.Context(), &interlockv1.Decision{ExchangeId: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.appends(); got != appends+1 {
+		t.Fatalf("%d appends after Stage+Emit, want one more than %d", got, appends)
+	}
+	evs := sink.events()
+	last2 := evs[len(evs)-2:]
+	if last2[0].GetHttpRequest() == nil || last2[1].GetDecision() == nil || last2[0].Seq+1 != last2[1].Seq {
+		t.Errorf("staged request and decision recorded as %v", last2)
+	}
+	if err := s.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_Open{Open: &interlockv1.SessionOpen{}}}); err == nil {
+		t.Error("Stage accepted an open event")
+	}
+}
+
+// countingSink keeps events and counts Appends.
+type countingSink struct {
+	mu  sync.Mutex
+	n   int
+	evs []*interlockv1.SessionEvent
+}
+
+func (c *countingSink) Append(_ context.Context, evs []*interlockv1.SessionEvent) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	c.evs = append(c.evs, evs...)
+	return nil
+}
+
+func (c *countingSink) appends() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+func (c *countingSink) events() []*interlockv1.SessionEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*interlockv1.SessionEvent(nil), c.evs...)
+}

@@ -121,8 +121,33 @@ func (s *Session) Close(ctx context.Context, c *interlockv1.SessionClose) error 
 	return err
 }
 
+// Stage records ev as the next event of the session like Emit, but does
+// not wait: ev becomes durable with the next Emit (or Close) of the
+// session, in one Append with it. A handler stages an event that need not
+// be durable before the next one is, e.g. a request before its decision.
+func (s *Session) Stage(ev *interlockv1.SessionEvent) error {
+	switch ev.GetEvent().(type) {
+	case *interlockv1.SessionEvent_Open, *interlockv1.SessionEvent_Close:
+		return fmt.Errorf("%w: open and close are recorded by Open and Close", ErrInvalid)
+	}
+	if err := s.stamp(ev, false); err != nil {
+		return err
+	}
+	s.mu.Unlock()
+	return nil
+}
+
 // emit stamps ev, queues it and waits until it is durable.
 func (s *Session) emit(ctx context.Context, ev *interlockv1.SessionEvent, closing bool) error {
+	if err := s.stamp(ev, closing); err != nil {
+		return err
+	}
+	return s.waitDurable(ctx, s.seq)
+}
+
+// stamp checks ev, gives it the session's next seq and queues it. On
+// success it returns with s.mu held.
+func (s *Session) stamp(ev *interlockv1.SessionEvent, closing bool) error {
 	if err := s.rec.check(ev); err != nil {
 		return err
 	}
@@ -146,7 +171,7 @@ func (s *Session) emit(ctx context.Context, ev *interlockv1.SessionEvent, closin
 		c.Duration = ev.SinceOpen
 	}
 	s.pending = append(s.pending, ev)
-	return s.waitDurable(ctx, s.seq)
+	return nil
 }
 
 // waitDurable is called with s.mu held and returns with it released. It
