@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/interlockhq/interlock/control"
 	"github.com/interlockhq/interlock/control/auth"
@@ -25,13 +26,14 @@ import (
 
 // controlFlags are the flags of `interlock control`.
 type controlFlags struct {
-	listen       string
-	dataDir      string
-	serverNames  []string
-	oidcIssuer   string
-	oidcAudience string
-	oidcJWKSURL  string
-	oidcRoles    []string
+	listen        string
+	metricsListen string
+	dataDir       string
+	serverNames   []string
+	oidcIssuer    string
+	oidcAudience  string
+	oidcJWKSURL   string
+	oidcRoles     []string
 }
 
 // Where `interlock control` keeps things under --data-dir.
@@ -60,6 +62,7 @@ credential. Nodes enrol with a bootstrap token from 'interlock control token'.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", defaultListen, "address to serve gRPC (TLS) on")
 	fl.StringVar(&f.dataDir, "data-dir", defaultDataDir, "directory for the store, the CA and the admin credential")
+	fl.StringVar(&f.metricsListen, "metrics-listen", "", "address of /metrics, /healthz and /readyz, e.g. 127.0.0.1:9465 (empty: off)")
 	fl.StringSliceVar(&f.serverNames, "server-name", nil, "extra DNS names or IPs for the server certificate (the listen host, localhost and loopback are always in)")
 	fl.StringVar(&f.oidcIssuer, "oidc-issuer", "", "issuer (iss) of people's bearer tokens; empty accepts only the local admin credential")
 	fl.StringVar(&f.oidcAudience, "oidc-audience", "", "audience (aud) people's tokens must carry")
@@ -77,7 +80,12 @@ func (f *controlFlags) run(ctx context.Context, g *globals, stdout io.Writer) er
 	defer cp.close()
 	fmt.Fprintf(stdout, "control plane listening on %s\nadmin credential: %s\nCA certificate: %s\n",
 		cp.lis.Addr(), adminTokenPath(f.dataDir), cp.ca.ControlCAPath())
-	return cp.srv.Serve(ctx, cp.lis)
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error { return cp.srv.Serve(ctx, cp.lis) })
+	if f.metricsListen != "" {
+		eg.Go(func() error { return serveHTTP(ctx, f.metricsListen, cp.srv.HealthHandler()) })
+	}
+	return eg.Wait()
 }
 
 // controlPlane is a started control plane, not yet serving.
