@@ -141,8 +141,10 @@ func crashKill9(t *testing.T, name string, syncEvery time.Duration) {
 		for sp.Stats().UnsealedEvents > 0 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
-		// Recovered events sealed now are offered once fsync'd.
-		time.Sleep(4 * syncEvery)
+		// Recovered events are offered once fsync'd: make that now.
+		if err := sp.Sync(t.Context()); err != nil {
+			t.Fatalf("iteration %d: sync: %v", iter, err)
+		}
 		acked := sp.Stats().Acked
 		chunks, _ := readAll(t, sp, acked)
 		for _, c := range chunks {

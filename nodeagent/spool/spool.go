@@ -28,6 +28,7 @@ type Spool struct {
 
 	reqs    chan *appendReq // to the writer
 	nudge   chan struct{}   // Ack → writer: maybe rotate an acked segment
+	flushes chan chan error // Sync → writer: seal and fsync everything now
 	closing chan struct{}   // closed by Close: the writer drains and stops
 	stopped chan struct{}   // closed by the writer when it exits
 
@@ -103,6 +104,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 		lock:     lock,
 		reqs:     make(chan *appendReq, 1024),
 		nudge:    make(chan struct{}, 1),
+		flushes:  make(chan chan error),
 		closing:  make(chan struct{}),
 		stopped:  make(chan struct{}),
 		newChunk: make(chan struct{}),
@@ -174,6 +176,31 @@ func (s *Spool) Append(ctx context.Context, evs []*interlockv1.SessionEvent) err
 		return err
 	case <-ctx.Done():
 		return fmt.Errorf("spool: append: %w", ctx.Err())
+	}
+}
+
+// Sync seals every event appended so far into chunks and fsyncs them, so
+// that they are offered for upload at once instead of after ChunkDelay and
+// SyncInterval.
+func (s *Spool) Sync(ctx context.Context) error {
+	done := make(chan error, 1)
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.flushes <- done:
+		s.closeMu.RUnlock()
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return fmt.Errorf("spool: sync: %w", ctx.Err())
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("spool: sync: %w", ctx.Err())
 	}
 }
 

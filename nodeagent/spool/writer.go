@@ -52,6 +52,13 @@ func (s *Spool) run() {
 		case <-syncC:
 			syncC = nil
 			s.syncNow()
+		case done := <-s.flushes:
+			s.commit(nil, true)
+			s.syncNow()
+			s.mu.Lock()
+			err := s.failed
+			s.mu.Unlock()
+			done <- err
 		case <-s.nudge:
 			s.rotateIfAcked()
 		case <-s.closing:
