@@ -55,10 +55,11 @@ check-generated: generate
 	@test -z "$$(git status --porcelain -- '*.pb.go' '*_bpfel.go' '*_bpfel.o')" || \
 		{ echo "generated files not committed:" >&2; git status --porcelain -- '*.pb.go' '*_bpfel.go' '*_bpfel.o' >&2; exit 1; }
 
-## lint: gofmt, go vet, staticcheck (pinned in go.mod's tool block)
+## lint: gofmt, go.mod tidy, go vet, staticcheck (pinned in go.mod's tool block)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
 		if [ -n "$$out" ]; then echo "gofmt would change:" >&2; echo "$$out" >&2; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
 
