@@ -92,6 +92,13 @@ masking: {detectors: [azure-storage-key, jwt]}
 
 func newFixture(t *testing.T, credMode string) *fixture {
 	t.Helper()
+	return newFixtureWith(t, func(issuer string) string { return fmt.Sprintf(testPolicy, credMode, issuer) })
+}
+
+// newFixtureWith is newFixture with the policy policyFor(azurefake's v1
+// issuer) returns.
+func newFixtureWith(t *testing.T, policyFor func(issuer string) string) *fixture {
+	t.Helper()
 	testenv.RequireRoot(t, "azurefake listens on port 443 like Azure")
 	ca, err := testca.New("azure")
 	if err != nil {
@@ -103,7 +110,7 @@ func newFixture(t *testing.T, credMode string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	bundle, err := policy.Load([]policy.Document{{Name: "test.yaml", YAML: fmt.Appendf(nil, testPolicy, credMode, srv.IssuerV1())}}, policy.Options{})
+	bundle, err := policy.Load([]policy.Document{{Name: "test.yaml", YAML: []byte(policyFor(srv.IssuerV1()))}}, policy.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,4 +535,57 @@ func (f *fixture) realKeys(t *testing.T, url string) []string {
 		out = append(out, k.Value)
 	}
 	return out
+}
+
+// failModePolicy has a rule whose condition cannot be evaluated for a
+// request without the header it reads.
+const failModePolicy = `apiVersion: interlock/v1
+kind: Policy
+metadata: {name: failmode}
+targets:
+  - name: arm
+    protocol: https
+    hosts: [management.azure.com]
+    failMode: %s
+identity:
+  issuers:
+    - {issuer: "%s", audience: "https://management.core.windows.net/"}
+rules:
+  - name: needs-ticket
+    when: request.headers["x-ticket"] == "approved"
+    action: allow
+defaultAction: deny
+`
+
+// TestHandlerFailMode: a condition that cannot be evaluated denies the
+// request (fail closed), unless the target says failMode: open; then it
+// passes and the recording says why.
+func TestHandlerFailMode(t *testing.T) {
+	for _, mode := range []string{"closed", "open"} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFixtureWith(t, func(iss string) string { return fmt.Sprintf(failModePolicy, mode, iss) })
+			c := f.client(true)
+			resp, body := f.do(t, c, "GET", "https://management.azure.com/subscriptions/"+f.srv.SubscriptionID()+"/resourcegroups?api-version=2025-04-01", f.agentTok)
+			closeAndWait(t, c, f.sink)
+			var reason string
+			for _, e := range f.sink.events() {
+				if d := e.GetDecision(); d != nil {
+					reason = d.GetReason()
+				}
+			}
+			switch mode {
+			case "closed":
+				if resp.StatusCode != 403 || armError(t, body) != CodeDisallowed || !strings.Contains(string(body), "could not be evaluated") {
+					t.Errorf("failMode closed: %d %s", resp.StatusCode, body)
+				}
+			case "open":
+				if resp.StatusCode != 200 {
+					t.Errorf("failMode open: %d %s", resp.StatusCode, body)
+				}
+				if !strings.HasPrefix(reason, "failMode open: policy could not be evaluated") {
+					t.Errorf("recorded reason %q, want the fail-open recorded", reason)
+				}
+			}
+		})
+	}
 }

@@ -122,14 +122,21 @@ func (x *exchange) serve(w http.ResponseWriter, r *http.Request) {
 
 	// Policy.
 	var d policy.Decision
+	failOpen := "" // why a request passed that policy could not decide
 	if challenge {
 		d = policy.Decision{Action: policy.Allow, Message: "Key Vault authentication challenge (no token, no body): forwarded"}
 	} else {
 		var err error
 		d, err = c.bundle.Evaluate(ctx, &req)
 		if err != nil {
-			// Evaluate's decision denies on errors: fail closed.
+			// Evaluate's decision denies on errors: fail closed, unless
+			// the target says failMode: open — then the request passes,
+			// and the recording says why.
 			d.Message = "policy could not be evaluated: " + err.Error()
+			if c.target.FailOpen {
+				d.Action = policy.Allow
+				failOpen = "failMode open: " + d.Message
+			}
 		}
 	}
 	inject := c.target.Credential.Mode == policy.CredentialInject && hasToken
@@ -142,7 +149,7 @@ func (x *exchange) serve(w http.ResponseWriter, r *http.Request) {
 		x.fail(w, http.StatusServiceUnavailable, CodeUpstream, "recording failed: refused (nothing unrecorded passes)")
 		return
 	}
-	recDec := &interlockv1.Decision{ExchangeId: x.id, Action: action(d.Action), Outcome: action(d.Action), Message: d.Message, Matched: ruleNames(d.Matched)}
+	recDec := &interlockv1.Decision{ExchangeId: x.id, Action: action(d.Action), Outcome: action(d.Action), Message: d.Message, Matched: ruleNames(d.Matched), Reason: failOpen}
 	if d.Rule != nil {
 		recDec.Rule = d.Rule.Name
 	}
