@@ -6,7 +6,6 @@ package controlclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -169,20 +168,7 @@ func (a *Approvals) deliver(ap *interlockv1.Approval) {
 // starts with the node's recent approvals, so decisions made while it was
 // down still reach their waiters.
 func (a *Approvals) Run(ctx context.Context) error {
-	r := newRetry(a.opts.MinBackoff, a.opts.MaxBackoff)
-	for {
-		got, err := a.watch(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if got {
-			r.reset()
-		}
-		a.log.Warn("approval watch ended; reconnecting", "err", err)
-		if !r.wait(ctx) {
-			return ctx.Err()
-		}
-	}
+	return keepOpen(ctx, a.log, "approval watch", a.opts.MinBackoff, a.opts.MaxBackoff, a.watch, nil)
 }
 
 func (a *Approvals) watch(ctx context.Context) (got bool, err error) {
@@ -192,15 +178,5 @@ func (a *Approvals) watch(ctx context.Context) (got bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("controlclient: approval watch: %w", err)
 	}
-	for {
-		ap, err := stream.Recv()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				err = errors.New("control plane ended the stream")
-			}
-			return got, fmt.Errorf("controlclient: approval watch: %w", err)
-		}
-		got = true
-		a.deliver(ap)
-	}
+	return receive(stream, "approval watch", a.deliver)
 }

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -120,20 +119,8 @@ func (w *PolicyWatcher) Version() uint64 {
 // stream with backoff when it breaks, and returns ctx's error. Each Watch
 // reports the version the node enforces.
 func (w *PolicyWatcher) Run(ctx context.Context) error {
-	r := newRetry(w.opts.MinBackoff, w.opts.MaxBackoff)
-	for {
-		got, err := w.watch(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if got {
-			r.reset()
-		}
-		w.log.Warn("policy watch ended; reconnecting", "err", err, "version", w.Version())
-		if !r.wait(ctx) {
-			return ctx.Err()
-		}
-	}
+	return keepOpen(ctx, w.log, "policy watch", w.opts.MinBackoff, w.opts.MaxBackoff, w.watch,
+		func() []any { return []any{"version", w.Version()} })
 }
 
 // watch runs one Watch stream; got says whether it delivered anything.
@@ -144,17 +131,7 @@ func (w *PolicyWatcher) watch(ctx context.Context) (got bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("controlclient: policy watch: %w", err)
 	}
-	for {
-		b, err := stream.Recv()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				err = errors.New("control plane ended the stream")
-			}
-			return got, fmt.Errorf("controlclient: policy watch: %w", err)
-		}
-		got = true
-		w.receive(b)
-	}
+	return receive(stream, "policy watch", w.receive)
 }
 
 // receive applies a bundle from the control plane if it is newer and
