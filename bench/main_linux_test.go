@@ -8,4 +8,7 @@ import (
 	"github.com/interlockhq/interlock/test/echoproc"
 )
 
-func TestMain(m *testing.M) { echoproc.Main(m) }
+func TestMain(m *testing.M) {
+	runHTTPSChild() // exits when this process is one of BenchmarkHTTPS's children
+	echoproc.Main(m)
+}
