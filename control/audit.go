@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// AuditService: search sessions and read recordings.
+// AuditService: search sessions, read recordings, checkpoints and
+// consistency proofs of the audit log (evidence export is in export.go).
 
 package control
 
@@ -87,10 +88,33 @@ func (a *auditService) ReadSession(req *interlockv1.ReadSessionRequest, stream g
 	return nil
 }
 
-func (a *auditService) GetCheckpoint(context.Context, *interlockv1.GetCheckpointRequest) (*interlockv1.Checkpoint, error) {
-	return nil, status.Error(codes.Unimplemented, "the signed audit log (Merkle tree and checkpoints) comes with a later issue")
+func (a *auditService) GetCheckpoint(ctx context.Context, _ *interlockv1.GetCheckpointRequest) (*interlockv1.Checkpoint, error) {
+	c, err := a.s.checkpoint(ctx)
+	if err != nil {
+		return nil, a.s.statusOf("checkpoint", err)
+	}
+	return a.s.checkpointProto(c), nil
 }
 
-func (a *auditService) ExportEvidence(*interlockv1.ExportEvidenceRequest, grpc.ServerStreamingServer[interlockv1.ExportEvidenceChunk]) error {
-	return status.Error(codes.Unimplemented, "evidence export comes with a later issue, with the signed audit log")
+func (a *auditService) GetConsistencyProof(ctx context.Context, req *interlockv1.GetConsistencyProofRequest) (*interlockv1.ConsistencyProof, error) {
+	second := req.GetSecondSize()
+	if second == 0 {
+		size, err := a.s.cfg.Store.LogSize(ctx)
+		if err != nil {
+			return nil, a.s.statusOf("log", err)
+		}
+		second = size
+	}
+	if req.GetFirstSize() > second {
+		return nil, status.Errorf(codes.OutOfRange, "first_size %d is after the log's size %d", req.GetFirstSize(), second)
+	}
+	proof, err := a.s.cfg.Store.LogConsistency(ctx, req.GetFirstSize(), second)
+	if err != nil {
+		return nil, a.s.statusOf("consistency proof", err)
+	}
+	out := &interlockv1.ConsistencyProof{FirstSize: req.GetFirstSize(), SecondSize: second}
+	for _, h := range proof {
+		out.Hashes = append(out.Hashes, h[:])
+	}
+	return out, nil
 }

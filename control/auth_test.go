@@ -135,6 +135,10 @@ var calls = map[string]call{
 	"AuditService/ExportEvidence": func(ctx context.Context, cc *grpc.ClientConn) error {
 		return recvOnce(interlockv1.NewAuditServiceClient(cc).ExportEvidence(ctx, &interlockv1.ExportEvidenceRequest{}))
 	},
+	"AuditService/GetConsistencyProof": func(ctx context.Context, cc *grpc.ClientConn) error {
+		_, err := interlockv1.NewAuditServiceClient(cc).GetConsistencyProof(ctx, &interlockv1.GetConsistencyProofRequest{})
+		return err
+	},
 }
 
 // TestRoles calls every method as every kind of caller: who may call what
@@ -155,22 +159,23 @@ func TestRoles(t *testing.T) {
 		"anonymous":   ts.anonymous(),
 	}
 	allowed := map[string][]string{
-		"NodeService/List":            {"admin", "local-admin"},
-		"PolicyService/Push":          {"admin", "local-admin"},
-		"PolicyService/Get":           {"admin", "local-admin", "auditor"},
-		"PolicyService/Watch":         {"node"},
-		"ApprovalService/Request":     {"node"},
-		"ApprovalService/Get":         {"node", "approver", "auditor", "local-admin"},
-		"ApprovalService/List":        {"approver", "auditor", "local-admin"},
-		"ApprovalService/Decide":      {"approver", "local-admin"},
-		"ApprovalService/Watch":       {"node", "approver", "local-admin"},
-		"SessionService/Upload":       {"node"},
-		"SessionService/Resume":       {"node"},
-		"AuditService/ListSessions":   {"auditor", "admin", "local-admin"},
-		"AuditService/GetSession":     {"auditor", "admin", "local-admin"},
-		"AuditService/ReadSession":    {"auditor", "admin", "local-admin"},
-		"AuditService/GetCheckpoint":  {"auditor", "admin", "local-admin"},
-		"AuditService/ExportEvidence": {"auditor", "admin", "local-admin"},
+		"NodeService/List":                 {"admin", "local-admin"},
+		"PolicyService/Push":               {"admin", "local-admin"},
+		"PolicyService/Get":                {"admin", "local-admin", "auditor"},
+		"PolicyService/Watch":              {"node"},
+		"ApprovalService/Request":          {"node"},
+		"ApprovalService/Get":              {"node", "approver", "auditor", "local-admin"},
+		"ApprovalService/List":             {"approver", "auditor", "local-admin"},
+		"ApprovalService/Decide":           {"approver", "local-admin"},
+		"ApprovalService/Watch":            {"node", "approver", "local-admin"},
+		"SessionService/Upload":            {"node"},
+		"SessionService/Resume":            {"node"},
+		"AuditService/ListSessions":        {"auditor", "admin", "local-admin"},
+		"AuditService/GetSession":          {"auditor", "admin", "local-admin"},
+		"AuditService/ReadSession":         {"auditor", "admin", "local-admin"},
+		"AuditService/GetCheckpoint":       {"auditor", "admin", "local-admin"},
+		"AuditService/ExportEvidence":      {"auditor", "admin", "local-admin"},
+		"AuditService/GetConsistencyProof": {"auditor", "admin", "local-admin"},
 	}
 	if len(allowed) != len(calls) {
 		t.Fatalf("%d expectations for %d calls", len(allowed), len(calls))

@@ -15,8 +15,12 @@
 //     reconnect and get the current state first.
 //   - An approval watcher that falls more than WatchBuffer changes behind is
 //     cut off (UNAVAILABLE) rather than slowing everyone down.
-//   - GetCheckpoint and ExportEvidence answer UNIMPLEMENTED: the Merkle audit
-//     log belongs to a later issue.
+//   - Every stored chunk and audit record is a leaf of the audit log (an
+//     RFC 6962 Merkle tree, control/merkle) appended in the transaction
+//     that stores it. GetCheckpoint signs a checkpoint (control/auditlog)
+//     with the Authority's log key when the log has grown since the last
+//     one; ExportEvidence streams a bundle (control/evidence) proven
+//     against such a checkpoint, and leaves out chunks stored after it.
 //   - Whoever calls New must call Close. A *Server is safe for concurrent
 //     use; its Config must not change once passed to New.
 package control

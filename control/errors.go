@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/interlockhq/interlock/control/auth"
+	"github.com/interlockhq/interlock/control/merkle"
 	"github.com/interlockhq/interlock/control/store"
 )
 
@@ -31,6 +32,8 @@ func (s *Server) statusOf(what string, err error) error {
 		return status.Error(codes.InvalidArgument, "invalid page_token")
 	case errors.Is(err, store.ErrTokenInvalid):
 		return status.Error(codes.Unauthenticated, err.Error())
+	case errors.Is(err, merkle.ErrSize):
+		return status.Errorf(codes.OutOfRange, "%s: %v", what, err)
 	}
 	s.log.Error(what, "err", err)
 	return status.Error(codes.Internal, "internal error")

@@ -6,6 +6,7 @@ package control
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/interlockhq/interlock/control/auditlog"
 	"github.com/interlockhq/interlock/control/auth"
 	"github.com/interlockhq/interlock/control/pki"
 	"github.com/interlockhq/interlock/control/store"
@@ -59,6 +61,10 @@ type Config struct {
 	// WatchBuffer is how many approval changes a watcher may lag behind
 	// before it is cut off; 0 means 1024.
 	WatchBuffer int
+	// LogOrigin names the audit log in its checkpoints and is the name of
+	// its key (Authority.LogKey); "" means auditlog.DefaultOrigin of the
+	// key, which never changes while the key does not.
+	LogOrigin string
 }
 
 // ProblemLister is implemented by validation errors that name the
@@ -76,6 +82,10 @@ type Server struct {
 	dec       *zstd.Decoder
 	policies  *signal
 	approvals *approvalHub
+	// signer signs checkpoints and evidence manifests with the log key.
+	signer *auditlog.Signer
+	// cpMu makes one caller at a time sign a new checkpoint.
+	cpMu sync.Mutex
 
 	// ctx ends when Close is called; watch streams and the expiry loop
 	// stop on it.
@@ -116,6 +126,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("control: %w", err)
 	}
+	origin := cfg.LogOrigin
+	if origin == "" {
+		origin = auditlog.DefaultOrigin(cfg.Authority.LogKey().Public().(ed25519.PublicKey))
+	}
+	signer, err := auditlog.NewSigner(origin, cfg.Authority.LogKey())
+	if err != nil {
+		return nil, fmt.Errorf("control: %w", err)
+	}
 	dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(cfg.MaxBatchBytes), zstd.WithDecoderMaxWindow(min(cfg.MaxBatchBytes, zstd.MaxWindowSize)))
 	if err != nil {
 		return nil, fmt.Errorf("control: zstd: %w", err)
@@ -124,6 +142,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:       cfg,
 		log:       log,
 		dec:       dec,
+		signer:    signer,
 		policies:  newSignal(),
 		approvals: newApprovalHub(cfg.WatchBuffer),
 		tlsConfig: &tls.Config{

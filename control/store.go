@@ -8,13 +8,15 @@ import (
 	"context"
 	"time"
 
+	"github.com/interlockhq/interlock/control/merkle"
 	"github.com/interlockhq/interlock/control/store"
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 )
 
 // Store is the control plane's storage. *store.DB (SQLite plus chunk
 // files) is the embedded implementation; a PostgreSQL + Azure Blob one
-// must return the same sentinel errors of package store.
+// must return the same sentinel errors of package store, and append a
+// chunk's or audit record's log leaf in the transaction that stores it.
 type Store interface {
 	AddToken(ctx context.Context, t store.Token) error
 	Enroll(ctx context.Context, tokenHash []byte, now time.Time, n store.Node) error
@@ -38,6 +40,15 @@ type Store interface {
 	SessionChunks(ctx context.Context, sessionID string) ([]store.ChunkRef, error)
 	Sessions(ctx context.Context, f *interlockv1.SessionFilter, limit int, cursor string) ([]*interlockv1.SessionSummary, string, error)
 	Session(ctx context.Context, id string) (*interlockv1.SessionSummary, error)
+
+	LogSize(ctx context.Context) (uint64, error)
+	LogLeaf(ctx context.Context, index uint64) ([]byte, error)
+	LogRoot(ctx context.Context, size uint64) (merkle.Hash, error)
+	LogInclusion(ctx context.Context, index, size uint64) ([]merkle.Hash, error)
+	LogConsistency(ctx context.Context, first, second uint64) ([]merkle.Hash, error)
+	LatestCheckpoint(ctx context.Context, keyID string) (store.Checkpoint, error)
+	PutCheckpoint(ctx context.Context, c store.Checkpoint) error
+	AuditLog(ctx context.Context, q store.AuditQuery) ([]store.AuditRecord, error)
 }
 
 var _ Store = (*store.DB)(nil)

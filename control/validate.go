@@ -111,6 +111,10 @@ func check(req any) error {
 		if r.GetSessionId() == "" {
 			return fmt.Errorf("session_id is required")
 		}
+	case *interlockv1.GetConsistencyProofRequest:
+		if r.GetSecondSize() != 0 && r.GetFirstSize() > r.GetSecondSize() {
+			return fmt.Errorf("first_size: after second_size")
+		}
 	case *interlockv1.UploadChunk:
 		if r.GetSeq() == 0 {
 			return fmt.Errorf("seq: chunks are numbered from 1")

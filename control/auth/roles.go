@@ -104,6 +104,8 @@ var methodRoles = map[string][]Role{
 	interlockv1.AuditService_ReadSession_FullMethodName:    {RoleAuditor, RoleAdmin},
 	interlockv1.AuditService_GetCheckpoint_FullMethodName:  {RoleAuditor, RoleAdmin},
 	interlockv1.AuditService_ExportEvidence_FullMethodName: {RoleAuditor, RoleAdmin},
+
+	interlockv1.AuditService_GetConsistencyProof_FullMethodName: {RoleAuditor, RoleAdmin},
 }
 
 // MethodRoles returns the roles that may call a full method name

@@ -6,6 +6,7 @@ package pki
 
 import (
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
@@ -36,6 +37,7 @@ type Authority struct {
 	dir      string
 	control  signer
 	workload signer
+	logKey   ed25519.PrivateKey
 	// NodeCertValidity is how long node client certificates and node
 	// intermediate CAs are valid. Set it before issuing; 0 means one year.
 	NodeCertValidity time.Duration
@@ -47,7 +49,8 @@ type signer struct {
 	key     *ecdsa.PrivateKey
 }
 
-// Load reads the CAs from dir, creating dir (0700) and any missing CA.
+// Load reads the CAs and the audit log key from dir, creating dir (0700)
+// and any missing CA or key.
 // name names the control plane in the CAs' subjects.
 func Load(dir, name string) (*Authority, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -60,6 +63,9 @@ func Load(dir, name string) (*Authority, error) {
 	}
 	if a.workload, err = loadOrCreate(dir, WorkloadCAFile, workloadKey, name+" workload root"); err != nil {
 		return nil, fmt.Errorf("pki: workload root: %w", err)
+	}
+	if a.logKey, err = loadOrCreateLogKey(dir); err != nil {
+		return nil, fmt.Errorf("pki: audit log key: %w", err)
 	}
 	return a, nil
 }

@@ -6,7 +6,10 @@
 // intermediate CA (the node mints TLS leaves with it, and workloads trust
 // the root).
 //
-// Keys are ECDSA P-256 and live on disk in PEM files of mode 0600 in a
+// It also keeps the Ed25519 key that signs the audit log's checkpoints
+// ([Authority.LogKey], file log.key), made on first [Load] like the CAs.
+//
+// CA keys are ECDSA P-256. Keys live on disk in PEM files of mode 0600 in a
 // directory of mode 0700; [Load] refuses a key file that group or others
 // can read. Certificates issued from a CSR take only the CSR's public key:
 // the subject, names and extensions are set here, never copied from the

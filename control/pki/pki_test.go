@@ -37,7 +37,7 @@ func TestLoadCreatesThenReloads(t *testing.T) {
 	for _, f := range []struct {
 		name string
 		mode os.FileMode
-	}{{"", 0o700}, {controlKeyFile, 0o600}, {workloadKey, 0o600}, {ControlCAFile, 0o644}} {
+	}{{"", 0o700}, {controlKeyFile, 0o600}, {workloadKey, 0o600}, {LogKeyFile, 0o600}, {ControlCAFile, 0o644}} {
 		fi, err := os.Stat(filepath.Join(dir, f.name))
 		if err != nil {
 			t.Fatal(err)
@@ -56,11 +56,17 @@ func TestLoadCreatesThenReloads(t *testing.T) {
 	if string(a.ControlCAPEM()) == string(a.WorkloadCAPEM()) {
 		t.Error("control CA and workload root are the same")
 	}
-	if err := os.Chmod(filepath.Join(dir, controlKeyFile), 0o644); err != nil {
-		t.Fatal(err)
+	if len(a.LogKey()) != ed25519.PrivateKeySize || !a.LogKey().Equal(b.LogKey()) {
+		t.Error("reload made a new audit log key")
 	}
-	if _, err := Load(dir, "test"); err == nil {
-		t.Error("Load accepted a world-readable key")
+	for _, f := range []string{controlKeyFile, LogKeyFile} {
+		if err := os.Chmod(filepath.Join(dir, f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(dir, "test"); err == nil {
+			t.Errorf("Load accepted a world-readable %s", f)
+		}
+		os.Chmod(filepath.Join(dir, f), 0o600)
 	}
 }
 

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Uploaded chunks: one file per chunk (fsync + rename), one row per chunk,
-// and the sessions index updated in the same transaction.
+// the sessions index and the chunk's audit log leaf in the same
+// transaction.
 
 package store
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -18,6 +20,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/interlockhq/interlock/control/auditlog"
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 )
 
@@ -46,14 +49,19 @@ type SessionUpdate struct {
 
 var safeNode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
-// PutChunk stores c and applies updates to the sessions index, unless a
-// chunk with c's node and seq is already stored: then it returns dup=true
-// with the same sha256, ErrChunkMismatch with another. A seq other than
-// the node's last plus one returns a *GapError; events of another node's
-// session return ErrForeignSession.
+// PutChunk stores c, applies updates to the sessions index and appends
+// the chunk's leaf to the audit log, unless a chunk with c's node and seq
+// is already stored: then it returns dup=true with the same sha256,
+// ErrChunkMismatch with another. A seq other than the node's last plus one
+// returns a *GapError; events of another node's session return
+// ErrForeignSession.
 func (s *DB) PutChunk(ctx context.Context, c Chunk, updates []SessionUpdate) (dup bool, err error) {
 	if !safeNode.MatchString(c.Node) {
 		return false, fmt.Errorf("store: node id %q is not a safe file name", c.Node)
+	}
+	sum := sha256.Sum256(c.Data)
+	if !bytes.Equal(sum[:], c.SHA256) {
+		return false, fmt.Errorf("store: chunk %d: SHA256 is not the digest of Data", c.Seq)
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		var have []byte
@@ -79,18 +87,24 @@ func (s *DB) PutChunk(ctx context.Context, c Chunk, updates []SessionUpdate) (du
 		if err := writeFileSync(filepath.Join(s.dir, rel), c.Data); err != nil {
 			return fmt.Errorf("store: write chunk: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO chunks (node, seq, sha256, path, events, size, uncompressed_size, stored)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.Node, c.Seq, c.SHA256, rel, c.Events, len(c.Data), c.UncompressedSize, time.Now().UnixNano())
+		leaf, err := logSize(ctx, tx)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO chunks (node, seq, sha256, path, events, size, uncompressed_size, stored, leaf)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Node, c.Seq, c.SHA256, rel, c.Events, len(c.Data), c.UncompressedSize, time.Now().UnixNano(), leaf)
 		if err != nil {
 			return fmt.Errorf("store: insert chunk: %w", err)
 		}
+		ids := make([]string, 0, len(updates))
 		for _, u := range updates {
 			if err := updateSession(ctx, tx, c, u); err != nil {
 				return err
 			}
+			ids = append(ids, u.ID)
 		}
-		return nil
+		return appendLeaf(ctx, tx, leaf, auditlog.ChunkLeaf{Node: c.Node, Seq: c.Seq, SHA256: sum, Sessions: ids}.Encode())
 	})
 	return dup, err
 }
@@ -126,12 +140,18 @@ func (s *DB) ChunkData(ctx context.Context, node string, seq uint64) ([]byte, er
 type ChunkRef struct {
 	Node string
 	Seq  uint64
+	// Leaf is the chunk's index in the audit log.
+	Leaf uint64
+	// SHA256 is the digest of the chunk's stored bytes.
+	SHA256 []byte
 }
 
 // SessionChunks returns the chunks that hold events of a session, in
 // upload order.
 func (s *DB) SessionChunks(ctx context.Context, sessionID string) ([]ChunkRef, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT node, seq FROM session_chunks WHERE session_id = ? ORDER BY node, seq", sessionID)
+	rows, err := s.db.QueryContext(ctx, `SELECT sc.node, sc.seq, COALESCE(c.leaf, -1), c.sha256
+		FROM session_chunks sc JOIN chunks c ON c.node = sc.node AND c.seq = sc.seq
+		WHERE sc.session_id = ? ORDER BY sc.node, sc.seq`, sessionID)
 	if err != nil {
 		return nil, fmt.Errorf("store: session chunks: %w", err)
 	}
@@ -139,9 +159,14 @@ func (s *DB) SessionChunks(ctx context.Context, sessionID string) ([]ChunkRef, e
 	var out []ChunkRef
 	for rows.Next() {
 		var r ChunkRef
-		if err := rows.Scan(&r.Node, &r.Seq); err != nil {
+		var leaf int64
+		if err := rows.Scan(&r.Node, &r.Seq, &leaf, &r.SHA256); err != nil {
 			return nil, fmt.Errorf("store: scan session chunk: %w", err)
 		}
+		if leaf < 0 {
+			return nil, fmt.Errorf("store: chunk %s/%d has no log leaf", r.Node, r.Seq)
+		}
+		r.Leaf = uint64(leaf)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -10,9 +10,15 @@ import (
 	"fmt"
 )
 
+// migration is one schema step: sql, then fn (if any) in the same
+// transaction.
+type migration struct {
+	sql string
+	fn  func(ctx context.Context, tx *sql.Tx) error
+}
+
 // migrations[i] takes the schema from version i to i+1. Only ever append.
-var migrations = []string{
-	`
+var migrations = []migration{{sql: `
 CREATE TABLE nodes (
 	id TEXT PRIMARY KEY,
 	name TEXT NOT NULL,
@@ -99,7 +105,31 @@ CREATE TABLE session_chunks (
 	seq INTEGER NOT NULL,
 	PRIMARY KEY (session_id, node, seq)
 );
-`,
+`}, {sql: `
+ALTER TABLE chunks ADD COLUMN leaf INTEGER;
+ALTER TABLE audit_records ADD COLUMN leaf INTEGER;
+CREATE TABLE log_leaves (
+	idx INTEGER PRIMARY KEY,
+	data BLOB NOT NULL
+);
+CREATE TABLE log_nodes (
+	level INTEGER NOT NULL,
+	idx INTEGER NOT NULL,
+	hash BLOB NOT NULL,
+	PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE log_checkpoints (
+	key_id TEXT NOT NULL,
+	size INTEGER NOT NULL,
+	time INTEGER NOT NULL,
+	origin TEXT NOT NULL,
+	root BLOB NOT NULL,
+	signature BLOB NOT NULL,
+	body BLOB NOT NULL,
+	note BLOB NOT NULL,
+	PRIMARY KEY (key_id, size)
+);
+`, fn: backfillLog},
 }
 
 // SchemaVersion is the schema version this code writes.
@@ -115,8 +145,13 @@ func (s *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("schema version %d is newer than this binary's %d", v, len(migrations))
 		}
 		for i := v; i < len(migrations); i++ {
-			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			if _, err := tx.ExecContext(ctx, migrations[i].sql); err != nil {
 				return fmt.Errorf("migrate to version %d: %w", i+1, err)
+			}
+			if fn := migrations[i].fn; fn != nil {
+				if err := fn(ctx, tx); err != nil {
+					return fmt.Errorf("migrate to version %d: %w", i+1, err)
+				}
 			}
 		}
 		if v != len(migrations) {

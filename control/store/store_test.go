@@ -3,6 +3,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -19,7 +20,7 @@ import (
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 )
 
-func open(t *testing.T, dir string) *DB {
+func open(t testing.TB, dir string) *DB {
 	t.Helper()
 	db, err := Open(context.Background(), dir)
 	if err != nil {
@@ -290,8 +291,14 @@ func TestChunks(t *testing.T) {
 		t.Fatalf("ChunkData = %q, %v", b, err)
 	}
 	refs, err := db.SessionChunks(ctx, "s1")
-	if err != nil || fmt.Sprint(refs) != "[{n1 1} {n1 2}]" {
+	if err != nil || len(refs) != 2 {
 		t.Fatalf("SessionChunks = %v, %v", refs, err)
+	}
+	for i, r := range refs {
+		sum := sha256.Sum256([]byte([]string{"one", "two"}[i]))
+		if r.Node != "n1" || r.Seq != uint64(i+1) || r.Leaf != uint64(i) || !bytes.Equal(r.SHA256, sum[:]) {
+			t.Errorf("SessionChunks[%d] = %+v", i, r)
+		}
 	}
 	s, err := db.Session(ctx, "s1")
 	if err != nil || s.GetEvents() != 2 || s.GetNode() != "n1" {

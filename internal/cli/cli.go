@@ -57,6 +57,7 @@ APIs, PostgreSQL), using eBPF to intercept their connections.`,
 		newControl(g, stdout),
 		newApprovals(stdout),
 		newSessions(stdout),
+		newAudit(stdout, stderr),
 		newPolicy(stdout),
 	)
 	return root

@@ -41,11 +41,18 @@ type clientFlags struct {
 }
 
 func (f *clientFlags) add(cmd *cobra.Command) {
+	f.addConn(cmd)
+	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: table, json or yaml")
+}
+
+// addConn adds the flags that reach the control plane, without --output,
+// for commands whose output is a file (audit export).
+func (f *clientFlags) addConn(cmd *cobra.Command) {
+	f.output = "table"
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.server, "server", defaultListen, "control plane address, host:port")
 	pf.StringVar(&f.ca, "ca", filepath.Join(defaultDataDir, "pki", pki.ControlCAFile), "PEM file of the CA that signed the control plane's certificate")
 	pf.StringVar(&f.tokenFile, "token-file", filepath.Join(defaultDataDir, "admin.token"), "file (mode 0600) holding your bearer token: an OIDC access token or the local admin credential")
-	pf.StringVarP(&f.output, "output", "o", "table", "output format: table, json or yaml")
 	pf.DurationVar(&f.timeout, "timeout", 15*time.Second, "how long a call may take (not watches)")
 }
 

@@ -37,6 +37,8 @@ func TestDemo(t *testing.T) {
 		"approved: by the demo approver (local-admin",
 		`"value":"[MASKED]"}`,
 		"== replay of session",
+		"audit export: wrote ",
+		"\nVERIFIED: every file, chunk and audit record is proven",
 		"demo done",
 	} {
 		if !strings.Contains(got, want) {

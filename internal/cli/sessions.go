@@ -106,17 +106,22 @@ func sessionsList(f *clientFlags, stdout io.Writer) *cobra.Command {
 			return t.flush()
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&ff.identity, "identity", "", "subject, app id or object id of the caller")
-	fl.StringVar(&ff.workload, "workload", "", "workload name")
-	fl.StringVar(&ff.target, "target", "", "policy target name")
-	fl.StringVar(&ff.operation, "operation", "", "Azure operation or SQL statement type")
-	fl.StringVar(&ff.decision, "decision", "", "allow, deny or approve")
-	fl.StringVar(&ff.node, "node", "", "node id")
-	fl.StringVar(&ff.since, "since", "", "opened at or after: RFC 3339 time or a duration ago (2h)")
-	fl.StringVar(&ff.until, "until", "", "opened before: RFC 3339 time or a duration ago")
-	fl.Uint32Var(&limit, "limit", 100, "list at most this many")
+	ff.add(cmd)
+	cmd.Flags().Uint32Var(&limit, "limit", 100, "list at most this many")
 	return cmd
+}
+
+// add defines the search flags on cmd (sessions list, audit export).
+func (s *sessionFilterFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&s.identity, "identity", "", "subject, app id or object id of the caller")
+	fl.StringVar(&s.workload, "workload", "", "workload name")
+	fl.StringVar(&s.target, "target", "", "policy target name")
+	fl.StringVar(&s.operation, "operation", "", "Azure operation or SQL statement type")
+	fl.StringVar(&s.decision, "decision", "", "allow, deny or approve")
+	fl.StringVar(&s.node, "node", "", "node id")
+	fl.StringVar(&s.since, "since", "", "opened at or after: RFC 3339 time or a duration ago (2h)")
+	fl.StringVar(&s.until, "until", "", "opened before: RFC 3339 time or a duration ago")
 }
 
 func sessionState(s *interlockv1.SessionSummary) string {

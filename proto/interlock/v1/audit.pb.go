@@ -545,8 +545,13 @@ type Checkpoint struct {
 	// note is the checkpoint in signed-note text form; signature covers it.
 	Note      string `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
 	Signature []byte `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
-	// key_id identifies the signing key (Ed25519).
-	KeyId         string `protobuf:"bytes,7,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// key_id identifies the signing key (Ed25519): the note key hash, eight
+	// hex digits.
+	KeyId string `protobuf:"bytes,7,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// verifier_key is the public key in note verifier form
+	// ("<origin>+<key id>+<base64 key>"). Trust it only as far as the
+	// channel it came over; auditors should get it from the operator.
+	VerifierKey   string `protobuf:"bytes,8,opt,name=verifier_key,json=verifierKey,proto3" json:"verifier_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -630,6 +635,127 @@ func (x *Checkpoint) GetKeyId() string {
 	return ""
 }
 
+func (x *Checkpoint) GetVerifierKey() string {
+	if x != nil {
+		return x.VerifierKey
+	}
+	return ""
+}
+
+type GetConsistencyProofRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	FirstSize uint64                 `protobuf:"varint,1,opt,name=first_size,json=firstSize,proto3" json:"first_size,omitempty"`
+	// second_size 0 means the log's current size.
+	SecondSize    uint64 `protobuf:"varint,2,opt,name=second_size,json=secondSize,proto3" json:"second_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConsistencyProofRequest) Reset() {
+	*x = GetConsistencyProofRequest{}
+	mi := &file_interlock_v1_audit_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConsistencyProofRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConsistencyProofRequest) ProtoMessage() {}
+
+func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interlock_v1_audit_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
+func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
+	return file_interlock_v1_audit_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetConsistencyProofRequest) GetFirstSize() uint64 {
+	if x != nil {
+		return x.FirstSize
+	}
+	return 0
+}
+
+func (x *GetConsistencyProofRequest) GetSecondSize() uint64 {
+	if x != nil {
+		return x.SecondSize
+	}
+	return 0
+}
+
+// ConsistencyProof holds the RFC 6962 consistency proof between two sizes.
+type ConsistencyProof struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FirstSize     uint64                 `protobuf:"varint,1,opt,name=first_size,json=firstSize,proto3" json:"first_size,omitempty"`
+	SecondSize    uint64                 `protobuf:"varint,2,opt,name=second_size,json=secondSize,proto3" json:"second_size,omitempty"`
+	Hashes        [][]byte               `protobuf:"bytes,3,rep,name=hashes,proto3" json:"hashes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsistencyProof) Reset() {
+	*x = ConsistencyProof{}
+	mi := &file_interlock_v1_audit_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsistencyProof) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsistencyProof) ProtoMessage() {}
+
+func (x *ConsistencyProof) ProtoReflect() protoreflect.Message {
+	mi := &file_interlock_v1_audit_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsistencyProof.ProtoReflect.Descriptor instead.
+func (*ConsistencyProof) Descriptor() ([]byte, []int) {
+	return file_interlock_v1_audit_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ConsistencyProof) GetFirstSize() uint64 {
+	if x != nil {
+		return x.FirstSize
+	}
+	return 0
+}
+
+func (x *ConsistencyProof) GetSecondSize() uint64 {
+	if x != nil {
+		return x.SecondSize
+	}
+	return 0
+}
+
+func (x *ConsistencyProof) GetHashes() [][]byte {
+	if x != nil {
+		return x.Hashes
+	}
+	return nil
+}
+
 type ExportEvidenceRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Filter        *SessionFilter         `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
@@ -639,7 +765,7 @@ type ExportEvidenceRequest struct {
 
 func (x *ExportEvidenceRequest) Reset() {
 	*x = ExportEvidenceRequest{}
-	mi := &file_interlock_v1_audit_proto_msgTypes[8]
+	mi := &file_interlock_v1_audit_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -651,7 +777,7 @@ func (x *ExportEvidenceRequest) String() string {
 func (*ExportEvidenceRequest) ProtoMessage() {}
 
 func (x *ExportEvidenceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interlock_v1_audit_proto_msgTypes[8]
+	mi := &file_interlock_v1_audit_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -664,7 +790,7 @@ func (x *ExportEvidenceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportEvidenceRequest.ProtoReflect.Descriptor instead.
 func (*ExportEvidenceRequest) Descriptor() ([]byte, []int) {
-	return file_interlock_v1_audit_proto_rawDescGZIP(), []int{8}
+	return file_interlock_v1_audit_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ExportEvidenceRequest) GetFilter() *SessionFilter {
@@ -683,7 +809,7 @@ type ExportEvidenceChunk struct {
 
 func (x *ExportEvidenceChunk) Reset() {
 	*x = ExportEvidenceChunk{}
-	mi := &file_interlock_v1_audit_proto_msgTypes[9]
+	mi := &file_interlock_v1_audit_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +821,7 @@ func (x *ExportEvidenceChunk) String() string {
 func (*ExportEvidenceChunk) ProtoMessage() {}
 
 func (x *ExportEvidenceChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_interlock_v1_audit_proto_msgTypes[9]
+	mi := &file_interlock_v1_audit_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +834,7 @@ func (x *ExportEvidenceChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportEvidenceChunk.ProtoReflect.Descriptor instead.
 func (*ExportEvidenceChunk) Descriptor() ([]byte, []int) {
-	return file_interlock_v1_audit_proto_rawDescGZIP(), []int{9}
+	return file_interlock_v1_audit_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ExportEvidenceChunk) GetData() []byte {
@@ -766,7 +892,7 @@ const file_interlock_v1_audit_proto_rawDesc = "" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x19\n" +
 	"\bfrom_seq\x18\x02 \x01(\x04R\afromSeq\"\x16\n" +
-	"\x14GetCheckpointRequest\"\xce\x01\n" +
+	"\x14GetCheckpointRequest\"\xf1\x01\n" +
 	"\n" +
 	"Checkpoint\x12\x16\n" +
 	"\x06origin\x18\x01 \x01(\tR\x06origin\x12\x12\n" +
@@ -775,18 +901,31 @@ const file_interlock_v1_audit_proto_rawDesc = "" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x12\n" +
 	"\x04note\x18\x05 \x01(\tR\x04note\x12\x1c\n" +
 	"\tsignature\x18\x06 \x01(\fR\tsignature\x12\x15\n" +
-	"\x06key_id\x18\a \x01(\tR\x05keyId\"L\n" +
+	"\x06key_id\x18\a \x01(\tR\x05keyId\x12!\n" +
+	"\fverifier_key\x18\b \x01(\tR\vverifierKey\"\\\n" +
+	"\x1aGetConsistencyProofRequest\x12\x1d\n" +
+	"\n" +
+	"first_size\x18\x01 \x01(\x04R\tfirstSize\x12\x1f\n" +
+	"\vsecond_size\x18\x02 \x01(\x04R\n" +
+	"secondSize\"j\n" +
+	"\x10ConsistencyProof\x12\x1d\n" +
+	"\n" +
+	"first_size\x18\x01 \x01(\x04R\tfirstSize\x12\x1f\n" +
+	"\vsecond_size\x18\x02 \x01(\x04R\n" +
+	"secondSize\x12\x16\n" +
+	"\x06hashes\x18\x03 \x03(\fR\x06hashes\"L\n" +
 	"\x15ExportEvidenceRequest\x123\n" +
 	"\x06filter\x18\x01 \x01(\v2\x1b.interlock.v1.SessionFilterR\x06filter\")\n" +
 	"\x13ExportEvidenceChunk\x12\x12\n" +
-	"\x04data\x18\x01 \x01(\fR\x04data2\xac\x03\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data2\x8d\x04\n" +
 	"\fAuditService\x12U\n" +
 	"\fListSessions\x12!.interlock.v1.ListSessionsRequest\x1a\".interlock.v1.ListSessionsResponse\x12K\n" +
 	"\n" +
 	"GetSession\x12\x1f.interlock.v1.GetSessionRequest\x1a\x1c.interlock.v1.SessionSummary\x12M\n" +
 	"\vReadSession\x12 .interlock.v1.ReadSessionRequest\x1a\x1a.interlock.v1.SessionEvent0\x01\x12M\n" +
 	"\rGetCheckpoint\x12\".interlock.v1.GetCheckpointRequest\x1a\x18.interlock.v1.Checkpoint\x12Z\n" +
-	"\x0eExportEvidence\x12#.interlock.v1.ExportEvidenceRequest\x1a!.interlock.v1.ExportEvidenceChunk0\x01BAZ?github.com/interlockhq/interlock/proto/interlock/v1;interlockv1b\x06proto3"
+	"\x0eExportEvidence\x12#.interlock.v1.ExportEvidenceRequest\x1a!.interlock.v1.ExportEvidenceChunk0\x01\x12_\n" +
+	"\x13GetConsistencyProof\x12(.interlock.v1.GetConsistencyProofRequest\x1a\x1e.interlock.v1.ConsistencyProofBAZ?github.com/interlockhq/interlock/proto/interlock/v1;interlockv1b\x06proto3"
 
 var (
 	file_interlock_v1_audit_proto_rawDescOnce sync.Once
@@ -800,50 +939,54 @@ func file_interlock_v1_audit_proto_rawDescGZIP() []byte {
 	return file_interlock_v1_audit_proto_rawDescData
 }
 
-var file_interlock_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_interlock_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_interlock_v1_audit_proto_goTypes = []any{
-	(*SessionFilter)(nil),         // 0: interlock.v1.SessionFilter
-	(*SessionSummary)(nil),        // 1: interlock.v1.SessionSummary
-	(*ListSessionsRequest)(nil),   // 2: interlock.v1.ListSessionsRequest
-	(*ListSessionsResponse)(nil),  // 3: interlock.v1.ListSessionsResponse
-	(*GetSessionRequest)(nil),     // 4: interlock.v1.GetSessionRequest
-	(*ReadSessionRequest)(nil),    // 5: interlock.v1.ReadSessionRequest
-	(*GetCheckpointRequest)(nil),  // 6: interlock.v1.GetCheckpointRequest
-	(*Checkpoint)(nil),            // 7: interlock.v1.Checkpoint
-	(*ExportEvidenceRequest)(nil), // 8: interlock.v1.ExportEvidenceRequest
-	(*ExportEvidenceChunk)(nil),   // 9: interlock.v1.ExportEvidenceChunk
-	(Action)(0),                   // 10: interlock.v1.Action
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*Workload)(nil),              // 12: interlock.v1.Workload
-	(*Identity)(nil),              // 13: interlock.v1.Identity
-	(Protocol)(0),                 // 14: interlock.v1.Protocol
-	(*SessionEvent)(nil),          // 15: interlock.v1.SessionEvent
+	(*SessionFilter)(nil),              // 0: interlock.v1.SessionFilter
+	(*SessionSummary)(nil),             // 1: interlock.v1.SessionSummary
+	(*ListSessionsRequest)(nil),        // 2: interlock.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),       // 3: interlock.v1.ListSessionsResponse
+	(*GetSessionRequest)(nil),          // 4: interlock.v1.GetSessionRequest
+	(*ReadSessionRequest)(nil),         // 5: interlock.v1.ReadSessionRequest
+	(*GetCheckpointRequest)(nil),       // 6: interlock.v1.GetCheckpointRequest
+	(*Checkpoint)(nil),                 // 7: interlock.v1.Checkpoint
+	(*GetConsistencyProofRequest)(nil), // 8: interlock.v1.GetConsistencyProofRequest
+	(*ConsistencyProof)(nil),           // 9: interlock.v1.ConsistencyProof
+	(*ExportEvidenceRequest)(nil),      // 10: interlock.v1.ExportEvidenceRequest
+	(*ExportEvidenceChunk)(nil),        // 11: interlock.v1.ExportEvidenceChunk
+	(Action)(0),                        // 12: interlock.v1.Action
+	(*timestamppb.Timestamp)(nil),      // 13: google.protobuf.Timestamp
+	(*Workload)(nil),                   // 14: interlock.v1.Workload
+	(*Identity)(nil),                   // 15: interlock.v1.Identity
+	(Protocol)(0),                      // 16: interlock.v1.Protocol
+	(*SessionEvent)(nil),               // 17: interlock.v1.SessionEvent
 }
 var file_interlock_v1_audit_proto_depIdxs = []int32{
-	10, // 0: interlock.v1.SessionFilter.decision:type_name -> interlock.v1.Action
-	11, // 1: interlock.v1.SessionFilter.since:type_name -> google.protobuf.Timestamp
-	11, // 2: interlock.v1.SessionFilter.until:type_name -> google.protobuf.Timestamp
-	12, // 3: interlock.v1.SessionSummary.workload:type_name -> interlock.v1.Workload
-	13, // 4: interlock.v1.SessionSummary.identity:type_name -> interlock.v1.Identity
-	14, // 5: interlock.v1.SessionSummary.protocol:type_name -> interlock.v1.Protocol
-	11, // 6: interlock.v1.SessionSummary.opened:type_name -> google.protobuf.Timestamp
-	11, // 7: interlock.v1.SessionSummary.closed:type_name -> google.protobuf.Timestamp
+	12, // 0: interlock.v1.SessionFilter.decision:type_name -> interlock.v1.Action
+	13, // 1: interlock.v1.SessionFilter.since:type_name -> google.protobuf.Timestamp
+	13, // 2: interlock.v1.SessionFilter.until:type_name -> google.protobuf.Timestamp
+	14, // 3: interlock.v1.SessionSummary.workload:type_name -> interlock.v1.Workload
+	15, // 4: interlock.v1.SessionSummary.identity:type_name -> interlock.v1.Identity
+	16, // 5: interlock.v1.SessionSummary.protocol:type_name -> interlock.v1.Protocol
+	13, // 6: interlock.v1.SessionSummary.opened:type_name -> google.protobuf.Timestamp
+	13, // 7: interlock.v1.SessionSummary.closed:type_name -> google.protobuf.Timestamp
 	0,  // 8: interlock.v1.ListSessionsRequest.filter:type_name -> interlock.v1.SessionFilter
 	1,  // 9: interlock.v1.ListSessionsResponse.sessions:type_name -> interlock.v1.SessionSummary
-	11, // 10: interlock.v1.Checkpoint.time:type_name -> google.protobuf.Timestamp
+	13, // 10: interlock.v1.Checkpoint.time:type_name -> google.protobuf.Timestamp
 	0,  // 11: interlock.v1.ExportEvidenceRequest.filter:type_name -> interlock.v1.SessionFilter
 	2,  // 12: interlock.v1.AuditService.ListSessions:input_type -> interlock.v1.ListSessionsRequest
 	4,  // 13: interlock.v1.AuditService.GetSession:input_type -> interlock.v1.GetSessionRequest
 	5,  // 14: interlock.v1.AuditService.ReadSession:input_type -> interlock.v1.ReadSessionRequest
 	6,  // 15: interlock.v1.AuditService.GetCheckpoint:input_type -> interlock.v1.GetCheckpointRequest
-	8,  // 16: interlock.v1.AuditService.ExportEvidence:input_type -> interlock.v1.ExportEvidenceRequest
-	3,  // 17: interlock.v1.AuditService.ListSessions:output_type -> interlock.v1.ListSessionsResponse
-	1,  // 18: interlock.v1.AuditService.GetSession:output_type -> interlock.v1.SessionSummary
-	15, // 19: interlock.v1.AuditService.ReadSession:output_type -> interlock.v1.SessionEvent
-	7,  // 20: interlock.v1.AuditService.GetCheckpoint:output_type -> interlock.v1.Checkpoint
-	9,  // 21: interlock.v1.AuditService.ExportEvidence:output_type -> interlock.v1.ExportEvidenceChunk
-	17, // [17:22] is the sub-list for method output_type
-	12, // [12:17] is the sub-list for method input_type
+	10, // 16: interlock.v1.AuditService.ExportEvidence:input_type -> interlock.v1.ExportEvidenceRequest
+	8,  // 17: interlock.v1.AuditService.GetConsistencyProof:input_type -> interlock.v1.GetConsistencyProofRequest
+	3,  // 18: interlock.v1.AuditService.ListSessions:output_type -> interlock.v1.ListSessionsResponse
+	1,  // 19: interlock.v1.AuditService.GetSession:output_type -> interlock.v1.SessionSummary
+	17, // 20: interlock.v1.AuditService.ReadSession:output_type -> interlock.v1.SessionEvent
+	7,  // 21: interlock.v1.AuditService.GetCheckpoint:output_type -> interlock.v1.Checkpoint
+	11, // 22: interlock.v1.AuditService.ExportEvidence:output_type -> interlock.v1.ExportEvidenceChunk
+	9,  // 23: interlock.v1.AuditService.GetConsistencyProof:output_type -> interlock.v1.ConsistencyProof
+	18, // [18:24] is the sub-list for method output_type
+	12, // [12:18] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name
@@ -861,7 +1004,7 @@ func file_interlock_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interlock_v1_audit_proto_rawDesc), len(file_interlock_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,11 +25,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AuditService_ListSessions_FullMethodName   = "/interlock.v1.AuditService/ListSessions"
-	AuditService_GetSession_FullMethodName     = "/interlock.v1.AuditService/GetSession"
-	AuditService_ReadSession_FullMethodName    = "/interlock.v1.AuditService/ReadSession"
-	AuditService_GetCheckpoint_FullMethodName  = "/interlock.v1.AuditService/GetCheckpoint"
-	AuditService_ExportEvidence_FullMethodName = "/interlock.v1.AuditService/ExportEvidence"
+	AuditService_ListSessions_FullMethodName        = "/interlock.v1.AuditService/ListSessions"
+	AuditService_GetSession_FullMethodName          = "/interlock.v1.AuditService/GetSession"
+	AuditService_ReadSession_FullMethodName         = "/interlock.v1.AuditService/ReadSession"
+	AuditService_GetCheckpoint_FullMethodName       = "/interlock.v1.AuditService/GetCheckpoint"
+	AuditService_ExportEvidence_FullMethodName      = "/interlock.v1.AuditService/ExportEvidence"
+	AuditService_GetConsistencyProof_FullMethodName = "/interlock.v1.AuditService/GetConsistencyProof"
 )
 
 // AuditServiceClient is the client API for AuditService service.
@@ -48,6 +49,9 @@ type AuditServiceClient interface {
 	// chunks, inclusion proofs, a checkpoint, its public key, and a NIST SP
 	// 800-53 control map) that `interlock audit verify` checks offline.
 	ExportEvidence(ctx context.Context, in *ExportEvidenceRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportEvidenceChunk], error)
+	// GetConsistencyProof proves that the log at first_size is a prefix of
+	// the log at second_size (RFC 6962 §2.1.2). Roles: auditor, admin.
+	GetConsistencyProof(ctx context.Context, in *GetConsistencyProofRequest, opts ...grpc.CallOption) (*ConsistencyProof, error)
 }
 
 type auditServiceClient struct {
@@ -126,6 +130,16 @@ func (c *auditServiceClient) ExportEvidence(ctx context.Context, in *ExportEvide
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AuditService_ExportEvidenceClient = grpc.ServerStreamingClient[ExportEvidenceChunk]
 
+func (c *auditServiceClient) GetConsistencyProof(ctx context.Context, in *GetConsistencyProofRequest, opts ...grpc.CallOption) (*ConsistencyProof, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConsistencyProof)
+	err := c.cc.Invoke(ctx, AuditService_GetConsistencyProof_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuditServiceServer is the server API for AuditService service.
 // All implementations must embed UnimplementedAuditServiceServer
 // for forward compatibility.
@@ -142,6 +156,9 @@ type AuditServiceServer interface {
 	// chunks, inclusion proofs, a checkpoint, its public key, and a NIST SP
 	// 800-53 control map) that `interlock audit verify` checks offline.
 	ExportEvidence(*ExportEvidenceRequest, grpc.ServerStreamingServer[ExportEvidenceChunk]) error
+	// GetConsistencyProof proves that the log at first_size is a prefix of
+	// the log at second_size (RFC 6962 §2.1.2). Roles: auditor, admin.
+	GetConsistencyProof(context.Context, *GetConsistencyProofRequest) (*ConsistencyProof, error)
 	mustEmbedUnimplementedAuditServiceServer()
 }
 
@@ -166,6 +183,9 @@ func (UnimplementedAuditServiceServer) GetCheckpoint(context.Context, *GetCheckp
 }
 func (UnimplementedAuditServiceServer) ExportEvidence(*ExportEvidenceRequest, grpc.ServerStreamingServer[ExportEvidenceChunk]) error {
 	return status.Error(codes.Unimplemented, "method ExportEvidence not implemented")
+}
+func (UnimplementedAuditServiceServer) GetConsistencyProof(context.Context, *GetConsistencyProofRequest) (*ConsistencyProof, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetConsistencyProof not implemented")
 }
 func (UnimplementedAuditServiceServer) mustEmbedUnimplementedAuditServiceServer() {}
 func (UnimplementedAuditServiceServer) testEmbeddedByValue()                      {}
@@ -264,6 +284,24 @@ func _AuditService_ExportEvidence_Handler(srv interface{}, stream grpc.ServerStr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AuditService_ExportEvidenceServer = grpc.ServerStreamingServer[ExportEvidenceChunk]
 
+func _AuditService_GetConsistencyProof_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetConsistencyProofRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).GetConsistencyProof(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_GetConsistencyProof_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).GetConsistencyProof(ctx, req.(*GetConsistencyProofRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuditService_ServiceDesc is the grpc.ServiceDesc for AuditService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -282,6 +320,10 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCheckpoint",
 			Handler:    _AuditService_GetCheckpoint_Handler,
+		},
+		{
+			MethodName: "GetConsistencyProof",
+			Handler:    _AuditService_GetConsistencyProof_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
