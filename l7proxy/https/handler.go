@@ -35,7 +35,24 @@ type Handler struct {
 	srv   *http.Server
 	ln    *chanListener
 
-	conns sync.Map // *tls.Conn → *conn, while served
+	conns sync.Map // *tls.Conn → *conn, while served by the HTTP/2 server
+
+	stop     context.Context // ends when the handler is closed
+	stopping context.CancelFunc
+
+	bufs sync.Pool // *[]byte of copyBufSize: response bodies copied unmasked
+}
+
+// copyBufSize is the size of the buffers unmasked bodies are copied with.
+const copyBufSize = 32 << 10
+
+// copyBuf returns a buffer from the pool; put it back with h.bufs.Put.
+func (h *Handler) copyBuf() *[]byte {
+	if b, ok := h.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, copyBufSize)
+	return &b
 }
 
 // conn is the state of one terminated client connection.
@@ -46,7 +63,7 @@ type conn struct {
 	target   *policy.Target
 	bundle   *policy.Bundle
 	sni      string
-	upstream *http.Transport // keep-alive pool to the original destination
+	upstream roundTripper // keep-alive connection(s) to the original destination
 	opened   time.Time
 	done     chan struct{} // closed when the HTTP server is done with it
 
@@ -85,6 +102,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.Observer = noObserver{}
 	}
 	h := &Handler{cfg: cfg, log: log, redac: red, ln: newChanListener()}
+	h.stop, h.stopping = context.WithCancel(context.Background())
 	h.srv = &http.Server{
 		Handler:           http.HandlerFunc(h.serveHTTP),
 		ReadHeaderTimeout: 30 * time.Second,
@@ -105,9 +123,9 @@ func New(cfg Config) (*Handler, error) {
 			}
 		},
 	}
-	// HTTP/2 on connections that negotiated it, HTTP/1.1 on the others.
+	// The server serves connections that negotiated HTTP/2; serveH1 the
+	// others.
 	h.srv.Protocols = new(http.Protocols)
-	h.srv.Protocols.SetHTTP1(true)
 	h.srv.Protocols.SetHTTP2(true)
 	h.srv.TLSConfig = cfg.ServerTLS
 	go func() { _ = h.srv.Serve(h.ln) }()
@@ -116,6 +134,7 @@ func New(cfg Config) (*Handler, error) {
 
 // Close stops serving; connections being served are closed.
 func (h *Handler) Close() error {
+	h.stopping()
 	h.ln.Close()
 	return h.srv.Close()
 }
@@ -184,20 +203,11 @@ func (h *Handler) serve(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Diale
 		return fmt.Errorf("record session open: %w (refused: nothing unrecorded passes)", err)
 	}
 	cs := &conn{l7: c, tls: tc, sess: sess, target: target, bundle: bundle, sni: sni, opened: time.Now(), done: make(chan struct{})}
-	cs.upstream = h.transport(cs, dial, st.NegotiatedProtocol == "h2")
-	h.conns.Store(tc, cs)
-	if !h.ln.push(ctx, tc) {
-		h.conns.Delete(tc)
-		tc.Close()
-		close(cs.done)
+	if st.NegotiatedProtocol == "h2" {
+		h.serveH2(ctx, cs, dial)
+	} else {
+		h.serveH1(ctx, cs, dial)
 	}
-	select {
-	case <-cs.done:
-	case <-ctx.Done():
-		tc.Close()
-		<-cs.done
-	}
-	cs.upstream.CloseIdleConnections()
 	reason := "connection closed"
 	if ctx.Err() != nil {
 		reason = "node agent stopping"
@@ -211,6 +221,25 @@ func (h *Handler) serve(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Diale
 		Exchanges:       cs.exchanges.Load(),
 		Duration:        durationpb.New(time.Since(cs.opened)),
 	})
+}
+
+// serveH2 hands a connection that negotiated HTTP/2 to net/http's server
+// and waits until it is done with it.
+func (h *Handler) serveH2(ctx context.Context, cs *conn, dial l7proxy.Dialer) {
+	cs.upstream = h.transport(cs, dial)
+	defer cs.upstream.CloseIdleConnections()
+	h.conns.Store(cs.tls, cs)
+	if !h.ln.push(ctx, cs.tls) {
+		h.conns.Delete(cs.tls)
+		cs.tls.Close()
+		close(cs.done)
+	}
+	select {
+	case <-cs.done:
+	case <-ctx.Done():
+		cs.tls.Close()
+		<-cs.done
+	}
 }
 
 // recordWorkload is the recorded form of the connection's workload.

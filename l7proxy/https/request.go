@@ -58,6 +58,11 @@ func (h *Handler) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "interlock: connection state lost", http.StatusInternalServerError)
 		return
 	}
+	h.exchange(c, w, r)
+}
+
+// exchange serves one request of c.
+func (h *Handler) exchange(c *conn, w http.ResponseWriter, r *http.Request) {
 	c.exchanges.Add(1)
 	x := &exchange{h: h, c: c, id: c.sess.NewExchange(), start: time.Now()}
 	x.serve(w, r)
@@ -334,7 +339,9 @@ func (x *exchange) respond(ctx context.Context, w http.ResponseWriter, resp *htt
 		c.toCli.Add(out.n)
 	} else {
 		w.WriteHeader(resp.StatusCode)
-		n, _ := io.Copy(w, io.TeeReader(resp.Body, io.MultiWriter(rec.Original(), rec.Masked())))
+		buf := h.copyBuf()
+		n, _ := io.CopyBuffer(w, io.TeeReader(resp.Body, io.MultiWriter(rec.Original(), rec.Masked())), *buf)
+		h.bufs.Put(buf)
 		c.toCli.Add(n)
 	}
 	x.proxyTime += time.Since(start)
@@ -345,7 +352,7 @@ func (x *exchange) respond(ctx context.Context, w http.ResponseWriter, resp *htt
 	}
 	h.cfg.Observer.Masked(masks)
 	h.cfg.Observer.Latency(c.target.Name, upLatency, x.proxyTime-x.hold)
-	_ = c.sess.Response(ctx, &interlockv1.HTTPResponse{
+	_ = c.sess.Response(&interlockv1.HTTPResponse{
 		ExchangeId: x.id, Status: uint32(resp.StatusCode), Headers: h.redac.Headers(resp.Header), Body: payload,
 		UpstreamLatency: durationpb.New(upLatency), ProxyLatency: durationpb.New(x.proxyTime - x.hold),
 		ApprovalHold: durationpb.New(x.hold), RequestBody: payloadOf(reqBody, ""),
@@ -386,7 +393,7 @@ func (x *exchange) respondError(ctx context.Context, w http.ResponseWriter, stat
 	_, _ = rec.Original().Write(body)
 	_, _ = rec.Masked().Write(body)
 	payload := payloadOf(rec, "application/json")
-	_ = x.c.sess.Response(ctx, &interlockv1.HTTPResponse{
+	_ = x.c.sess.Response(&interlockv1.HTTPResponse{
 		ExchangeId: x.id, Status: uint32(status), Headers: x.h.redac.Headers(w.Header()), Body: payload, FromProxy: true,
 		ProxyLatency: durationpb.New(time.Since(x.start)),
 	})
@@ -400,11 +407,11 @@ func (x *exchange) fail(w http.ResponseWriter, status int, code, msg string) {
 	_, _ = w.Write(body)
 }
 
-// transport is the keep-alive pool of a client connection to its original
-// destination: every dial goes to the address the workload dialed, from
-// its network namespace, with TLS verified for the SNI, speaking HTTP/2
-// when h2.
-func (h *Handler) transport(c *conn, dial l7proxy.Dialer, h2 bool) *http.Transport {
+// transport is the keep-alive pool of an HTTP/2 workload connection to
+// its original destination: every dial goes to the address the workload
+// dialed, from its network namespace, with TLS verified for the SNI,
+// speaking HTTP/2 when the server offers it.
+func (h *Handler) transport(c *conn, dial l7proxy.Dialer) *http.Transport {
 	dst := c.l7.Upstream()
 	return &http.Transport{
 		DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -412,25 +419,17 @@ func (h *Handler) transport(c *conn, dial l7proxy.Dialer, h2 bool) *http.Transpo
 			if err != nil {
 				return nil, err
 			}
-			cfg := h.cfg.UpstreamTLS(c.sni)
-			if !h2 {
-				cfg = cfg.Clone()
-				cfg.NextProtos = []string{"http/1.1"}
-			}
-			tc := tls.Client(raw, cfg)
+			tc := tls.Client(raw, h.cfg.UpstreamTLS(c.sni))
 			if err := tc.HandshakeContext(ctx); err != nil {
 				raw.Close()
 				return nil, fmt.Errorf("tls with %s (%s): %w", c.sni, dst, err)
 			}
 			return tc, nil
 		},
-		// The workload's protocol upstream too: an HTTP/1.1 client gets an
-		// HTTP/1.1 pool (cheaper per request than multiplexing one HTTP/2
-		// connection among few callers), an HTTP/2 client an HTTP/2 one.
-		ForceAttemptHTTP2:     h2,
+		ForceAttemptHTTP2:     true,
 		MaxIdleConnsPerHost:   16,
 		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: 5 * time.Minute,
+		ResponseHeaderTimeout: upstreamHeaderTimeout,
 		DisableCompression:    true, // pass the workload's Accept-Encoding through
 	}
 }
@@ -549,10 +548,35 @@ func headerMap(h http.Header) map[string]string {
 		if strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "Cookie") {
 			continue // conditions never see credentials
 		}
-		out[strings.ToLower(k)] = strings.Join(v, ", ")
+		out[lowerHeader(k)] = strings.Join(v, ", ")
 	}
 	return out
 }
+
+// lowerHeader is the lower-case form of a header name, without allocating
+// for the names requests usually carry.
+func lowerHeader(k string) string {
+	if l, ok := commonHeaders[k]; ok {
+		return l
+	}
+	return strings.ToLower(k)
+}
+
+// commonHeaders maps canonical header names to their lower-case form.
+var commonHeaders = func() map[string]string {
+	names := []string{
+		"Accept", "Accept-Encoding", "Accept-Language", "Cache-Control", "Connection", "Content-Length",
+		"Content-Type", "Content-Encoding", "Host", "If-Match", "If-None-Match", "Prefer", "Referer",
+		"Traceparent", "Tracestate", "User-Agent", "X-Ms-Client-Request-Id", "X-Ms-Return-Client-Request-Id",
+		"X-Ms-Correlation-Request-Id", "X-Ms-Version", "X-Ms-Date", "X-Ms-Useragent", "X-Interlock-Reason",
+		"Commandname", "Parametersetname",
+	}
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[n] = strings.ToLower(n)
+	}
+	return m
+}()
 
 // hopHeaders are connection-level headers a proxy must not forward.
 var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}

@@ -87,7 +87,7 @@ func TestSessionStampsEvents(t *testing.T) {
 		func() error {
 			return s.Approval(ctx, &interlockv1.ApprovalEvent{ExchangeId: x1, State: interlockv1.ApprovalState_APPROVAL_STATE_APPROVED})
 		},
-		func() error { return s.Response(ctx, &interlockv1.HTTPResponse{ExchangeId: x1, Status: 200}) },
+		func() error { return s.Response(&interlockv1.HTTPResponse{ExchangeId: x1, Status: 200}) },
 		func() error { return s.Query(ctx, &interlockv1.PGQuery{ExchangeId: x2, Text: "SELECT 1"}) },
 		func() error { return s.Result(ctx, &interlockv1.PGResult{ExchangeId: x2, CommandTag: "SELECT 1"}) },
 		func() error {
@@ -205,7 +205,7 @@ func TestGuardRefusesUnredactedCredentials(t *testing.T) {
 	for _, tt := range bad {
 		var err error
 		if tt.resp {
-			err = s.Response(ctx, &interlockv1.HTTPResponse{Headers: tt.headers})
+			err = s.Response(&interlockv1.HTTPResponse{Headers: tt.headers})
 		} else {
 			err = s.Request(ctx, &interlockv1.HTTPRequest{Headers: tt.headers})
 		}
@@ -246,7 +246,7 @@ func TestOpenRefusedWhenSpoolFull(t *testing.T) {
 	}
 	body := make([]byte, 1000)
 	for sp.Stats().DiskBytes < 32<<10 {
-		if err := s.Response(ctx, &interlockv1.HTTPResponse{Body: &interlockv1.Payload{Masked: body}}); err != nil {
+		if err := s.Emit(ctx, &interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpResponse{HttpResponse: &interlockv1.HTTPResponse{Body: &interlockv1.Payload{Masked: body}}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -254,7 +254,7 @@ func TestOpenRefusedWhenSpoolFull(t *testing.T) {
 		t.Fatalf("Open on a full spool = %v, want ErrFull", err)
 	}
 	// The open session still records, from the reserve.
-	if err := s.Response(ctx, &interlockv1.HTTPResponse{Body: &interlockv1.Payload{Masked: body}}); err != nil {
+	if err := s.Emit(ctx, &interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpResponse{HttpResponse: &interlockv1.HTTPResponse{Body: &interlockv1.Payload{Masked: body}}}}); err != nil {
 		t.Fatalf("open session on a full spool: %v", err)
 	}
 	if err := s.Close(ctx, nil); err != nil {
@@ -318,6 +318,85 @@ func TestStage(t *testing.T) {
 	if err := s.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_Open{Open: &interlockv1.SessionOpen{}}}); err == nil {
 		t.Error("Stage accepted an open event")
 	}
+}
+
+// TestPost: a posted event is appended in the background, the session's
+// next Emit returns only once both are durable, in seq order, and a sink
+// failure on a posted event fails that Emit.
+func TestPost(t *testing.T) {
+	sink := &gateSink{gate: make(chan error)}
+	rec := record.New(sink, record.Options{})
+	opened := make(chan *record.Session)
+	go func() {
+		s, err := rec.Open(t.Context(), &interlockv1.SessionOpen{Node: "n"})
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- s
+	}()
+	sink.gate <- nil
+	s := <-opened
+	if err := s.Response(&interlockv1.HTTPResponse{ExchangeId: 1, Status: 200}); err != nil {
+		t.Fatal(err) // returned while the sink holds the append
+	}
+	decided := make(chan error)
+	go func() { decided <- s.Decision(t.Context(), &interlockv1.Decision{ExchangeId: 2}) }()
+	select {
+	case err := <-decided:
+		t.Fatalf("Emit returned (%v) before the posted event was durable", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	// One Append or two: the decision may join the posted response's.
+	for done := false; !done; {
+		select {
+		case err := <-decided:
+			if err != nil {
+				t.Fatal(err)
+			}
+			done = true
+		case sink.gate <- nil:
+		}
+	}
+	evs := sink.events()
+	if len(evs) != 3 || evs[1].GetHttpResponse() == nil || evs[2].GetDecision() == nil || evs[1].Seq+1 != evs[2].Seq {
+		t.Fatalf("recorded %v", evs)
+	}
+
+	// A failed background append fails what follows.
+	if err := s.Response(&interlockv1.HTTPResponse{ExchangeId: 3}); err != nil {
+		t.Fatal(err)
+	}
+	failure := errors.New("disk gone")
+	sink.gate <- failure
+	if err := s.Decision(t.Context(), &interlockv1.Decision{ExchangeId: 4}); !errors.Is(err, failure) {
+		t.Fatalf("Emit after a failed posted event = %v, want %v", err, failure)
+	}
+	if err := s.Response(&interlockv1.HTTPResponse{ExchangeId: 5}); !errors.Is(err, failure) {
+		t.Fatalf("Post on a failed session = %v", err)
+	}
+}
+
+// gateSink lets each Append through when gate gives it its result.
+type gateSink struct {
+	gate chan error
+	mu   sync.Mutex
+	evs  []*interlockv1.SessionEvent
+}
+
+func (g *gateSink) Append(_ context.Context, evs []*interlockv1.SessionEvent) error {
+	if err := <-g.gate; err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.evs = append(g.evs, evs...)
+	return nil
+}
+
+func (g *gateSink) events() []*interlockv1.SessionEvent {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]*interlockv1.SessionEvent(nil), g.evs...)
 }
 
 // countingSink keeps events and counts Appends.

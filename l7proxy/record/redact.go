@@ -46,14 +46,28 @@ func NewRedactor(extra ...string) *Redactor {
 // IsCredential reports whether values of the header name must never be
 // recorded.
 func (r *Redactor) IsCredential(name string) bool {
-	lower := strings.ToLower(name)
-	if r != nil {
-		if _, ok := r.extra[lower]; ok {
+	if r != nil && len(r.extra) > 0 {
+		if _, ok := r.extra[strings.ToLower(name)]; ok {
 			return true
 		}
 	}
-	for w := range strings.SplitSeq(lower, "-") {
-		if slices.Contains(credentialWords, w) {
+	// Word by word, in any case, without lowering a copy of the name:
+	// this runs for every header of every recorded message.
+	for len(name) > 0 {
+		w, rest, _ := strings.Cut(name, "-")
+		if isCredentialWord(w) {
+			return true
+		}
+		name = rest
+	}
+	return false
+}
+
+// isCredentialWord reports whether w is one of credentialWords, in any
+// case; only the words of w's length are compared.
+func isCredentialWord(w string) bool {
+	for _, c := range credentialWords {
+		if len(c) == len(w) && strings.EqualFold(w, c) {
 			return true
 		}
 	}

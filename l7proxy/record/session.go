@@ -67,9 +67,10 @@ func (s *Session) Request(ctx context.Context, r *interlockv1.HTTPRequest) error
 	return s.emit(ctx, &interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpRequest{HttpRequest: r}}, false)
 }
 
-// Response records an HTTP response.
-func (s *Session) Response(ctx context.Context, r *interlockv1.HTTPResponse) error {
-	return s.emit(ctx, &interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpResponse{HttpResponse: r}}, false)
+// Response records an HTTP response. It posts it (see Post): the
+// workload has had the response by then.
+func (s *Session) Response(r *interlockv1.HTTPResponse) error {
+	return s.Post(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpResponse{HttpResponse: r}})
 }
 
 // Query records a PostgreSQL statement.
@@ -132,6 +133,35 @@ func (s *Session) Stage(ev *interlockv1.SessionEvent) error {
 	}
 	if err := s.stamp(ev, false); err != nil {
 		return err
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Post records ev as the next event of the session like Emit, but returns
+// before it is durable: it is handed to the sink in the background. A
+// handler posts what it records after the workload has its answer (a
+// response), so that the sink is not on the workload's path. Nothing
+// posted is lost silently: the session's next Emit and its Close return
+// only once it is durable too, and if the sink fails it, they fail.
+func (s *Session) Post(ev *interlockv1.SessionEvent) error {
+	switch ev.GetEvent().(type) {
+	case *interlockv1.SessionEvent_Open, *interlockv1.SessionEvent_Close:
+		return fmt.Errorf("%w: open and close are recorded by Open and Close", ErrInvalid)
+	}
+	if err := s.stamp(ev, false); err != nil {
+		return err
+	}
+	if !s.flushing {
+		// Claim the flush now, so that an Emit in between waits for this
+		// one instead of starting its own.
+		s.flushing = true
+		go func() {
+			s.mu.Lock()
+			s.flushing = false
+			s.flush(context.Background())
+			s.mu.Unlock()
+		}()
 	}
 	s.mu.Unlock()
 	return nil

@@ -101,7 +101,7 @@ func produce(ctx context.Context, t testing.TB, rec *record.Recorder, workers, s
 						return
 					}
 					if i+1 < perSession {
-						if err := s.Response(ctx, &interlockv1.HTTPResponse{ExchangeId: x, Status: 200, Body: &interlockv1.Payload{Masked: body, Size: uint64(len(body))}}); err != nil {
+						if err := s.Response(&interlockv1.HTTPResponse{ExchangeId: x, Status: 200, Body: &interlockv1.Payload{Masked: body, Size: uint64(len(body))}}); err != nil {
 							t.Error(err)
 							return
 						}

@@ -88,7 +88,7 @@ func session(ctx context.Context, rec *record.Recorder, r *rand.Rand, node strin
 			return err
 		}
 		if i+1 < perSession {
-			if err := s.Response(ctx, &interlockv1.HTTPResponse{ExchangeId: x, Status: 200, Body: &interlockv1.Payload{Masked: body, Size: uint64(len(body))}}); err != nil {
+			if err := s.Response(&interlockv1.HTTPResponse{ExchangeId: x, Status: 200, Body: &interlockv1.Payload{Masked: body, Size: uint64(len(body))}}); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// The upstream of an HTTP/1.1 workload connection: one keep-alive
+// connection to the original destination, used by the goroutine that
+// serves the workload's requests one after another — the request is
+// written and the response read on that goroutine, with no pool and no
+// hand-off between goroutines.
+
+package https
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/interlockhq/interlock/l7proxy"
+)
+
+// upstreamHeaderTimeout bounds the wait for a response's headers, and
+// then each read of its body.
+const upstreamHeaderTimeout = 5 * time.Minute
+
+// roundTripper is how an exchange reaches the upstream: an http.Transport
+// for HTTP/2 workloads, an h1Upstream for HTTP/1.1 ones.
+type roundTripper interface {
+	RoundTrip(*http.Request) (*http.Response, error)
+	CloseIdleConnections()
+}
+
+// h1Upstream is one HTTP/1.1 connection to the original destination,
+// dialed when first needed and again when the server closes it. It is
+// used by one goroutine at a time.
+type h1Upstream struct {
+	h    *Handler
+	c    *conn
+	dial l7proxy.Dialer
+
+	tc   *tls.Conn    // nil until dialed, and after it broke
+	raw  *net.TCPConn // tc's socket
+	in   *deadlineReader
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	used bool // a response came back on tc: it may have been closed since
+}
+
+func newH1Upstream(h *Handler, c *conn, dial l7proxy.Dialer) *h1Upstream {
+	return &h1Upstream{h: h, c: c, dial: dial}
+}
+
+// RoundTrip sends req and reads the response headers. The response body
+// must be read to its end or closed before the next RoundTrip. A request
+// that fails because the server had closed the kept-alive connection is
+// sent again on a new one when it can be: when none of it was written, or
+// when it is idempotent and has no body. A connection the server closed
+// while it was idle is noticed before it is used (peerClosed), so that
+// only a close racing with the request needs that.
+func (u *h1Upstream) RoundTrip(req *http.Request) (*http.Response, error) {
+	if u.tc != nil && u.used && peerClosed(u.raw) {
+		u.drop() // the server closed it while it was idle
+	}
+	for retried := false; ; retried = true {
+		reused := u.tc != nil && u.used
+		if u.tc == nil {
+			if err := u.connect(req.Context()); err != nil {
+				return nil, err
+			}
+		}
+		resp, written, err := u.try(req)
+		if err == nil {
+			return resp, nil
+		}
+		u.drop()
+		replay := !written || (idempotent(req.Method) && (req.Body == nil || req.Body == http.NoBody))
+		if !reused || retried || !replay || req.Context().Err() != nil {
+			return nil, err
+		}
+	}
+}
+
+// try writes req and reads the response's headers. written says whether
+// any of the request may have reached the server.
+func (u *h1Upstream) try(req *http.Request) (resp *http.Response, written bool, err error) {
+	if req.Header.Get("User-Agent") == "" {
+		// Request.Write would add Go's; the workload sent none.
+		req.Header["User-Agent"] = []string{""}
+	}
+	u.in.timeout = upstreamHeaderTimeout
+	if err := req.Write(u.bw); err != nil {
+		return nil, u.bw.Buffered() == 0, fmt.Errorf("write request: %w", err)
+	}
+	if err := u.bw.Flush(); err != nil {
+		return nil, true, fmt.Errorf("write request: %w", err)
+	}
+	for {
+		resp, err = http.ReadResponse(u.br, req)
+		if err != nil {
+			return nil, true, fmt.Errorf("read response: %w", err)
+		}
+		// Informational responses (the request carried no Expect, but a
+		// server may send 103 Early Hints) are not passed on.
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		u.drop()
+		return nil, true, errors.New("the server switched protocols, which Interlock does not inspect")
+	}
+	u.used = true
+	if resp.Body == http.NoBody {
+		if resp.Close {
+			u.drop()
+		}
+		return resp, true, nil
+	}
+	resp.Body = &upBody{u: u, tc: u.tc, rc: resp.Body, reuse: !resp.Close}
+	return resp, true, nil
+}
+
+// connect dials the original destination from the workload's network
+// namespace and verifies its certificate for the SNI.
+func (u *h1Upstream) connect(ctx context.Context) error {
+	dst := u.c.l7.Upstream()
+	raw, err := u.dial(ctx, netip.AddrPortFrom(dst.Addr(), dst.Port()))
+	if err != nil {
+		return err
+	}
+	cfg := u.h.cfg.UpstreamTLS(u.c.sni).Clone()
+	cfg.NextProtos = []string{"http/1.1"}
+	tc := tls.Client(raw, cfg)
+	hctx, cancel := context.WithTimeout(ctx, u.h.cfg.HandshakeTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		raw.Close()
+		return fmt.Errorf("tls with %s (%s): %w", u.c.sni, dst, err)
+	}
+	u.tc, u.raw, u.used = tc, raw, false
+	u.in = &deadlineReader{c: tc, timeout: upstreamHeaderTimeout}
+	u.br = bufio.NewReaderSize(u.in, 8<<10)
+	u.bw = bufio.NewWriterSize(tc, 4<<10)
+	return nil
+}
+
+// drop closes the connection; the next request dials a new one.
+func (u *h1Upstream) drop() {
+	if u.tc != nil {
+		u.tc.Close()
+		u.tc = nil
+	}
+}
+
+// CloseIdleConnections closes the connection.
+func (u *h1Upstream) CloseIdleConnections() { u.drop() }
+
+// upBody is a response body on an h1Upstream's connection. Read to its
+// end, it leaves the connection for the next request; closed before, it
+// closes the connection instead of reading what is left (a workload that
+// gave up on a large download does not download it anyway).
+type upBody struct {
+	u     *h1Upstream
+	tc    *tls.Conn
+	rc    io.ReadCloser
+	eof   bool
+	reuse bool
+}
+
+func (b *upBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *upBody) Close() error {
+	if !b.eof || !b.reuse {
+		if b.u.tc == b.tc {
+			b.u.drop()
+		}
+	}
+	return b.rc.Close()
+}
+
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
