@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -66,4 +67,30 @@ func BenchmarkAppend(b *testing.B) {
 			b.ReportMetric(float64(st.Events)/float64(max(st.Syncs, 1)), "events/fsync")
 		})
 	}
+}
+
+// BenchmarkAppendLatency appends one event at a time, as one proxied
+// request does, with the node's SyncInterval: Appends write, and an fsync
+// every SyncInterval runs beside them. It reports the p50 and p99 of an
+// Append's latency; the p99 shows whether Appends wait for fsyncs.
+func BenchmarkAppendLatency(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	ev := armEvent(r, "s", 1, 2048)
+	sp, err := spool.Open(b.TempDir(), spool.Options{SyncInterval: 20 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sp.Close()
+	lat := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		t0 := time.Now()
+		if err := sp.Append(context.Background(), []*interlockv1.SessionEvent{ev}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+	b.ReportMetric(float64(sp.Stats().Syncs), "fsyncs")
 }

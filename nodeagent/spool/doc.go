@@ -19,9 +19,10 @@
 // EventBatch. A segment other than the last always ends with a chunk record,
 // so it can be deleted as a whole once its last chunk is acked.
 //
-// One writer goroutine commits in groups: it takes every Append queued
-// while the previous fsync ran (waiting at most Options.CommitDelay for
-// more), writes them with one write and one fsync, then answers them all.
+// Appends commit in groups, on the appenders' own goroutines: the first
+// to find no commit running takes every Append queued while the previous
+// write (and fsync) ran (waiting Options.CommitDelay for more), writes them
+// with one write and one fsync, then answers them all.
 // Chunks are sealed in that same write, so a chunk becomes visible to
 // Next/Pending only once it is durable.
 //

@@ -26,8 +26,14 @@ type Spool struct {
 	log  *slog.Logger
 	lock *os.File // flock'd LOCK file, released by Close
 
-	reqs    chan *appendReq // to the writer
-	nudge   chan struct{}   // Ack → writer: maybe rotate an acked segment
+	// Appends queue here; whoever holds wmu commits the queue (see lead).
+	qmu   sync.Mutex
+	queue []*appendReq
+
+	wmu     sync.Mutex      // held to commit, seal, fsync or rotate: guards w
+	syncMu  sync.Mutex      // held by an fsync; taken after wmu, publishes in fsync order
+	kick    chan struct{}   // commit → timer goroutine: something to seal or fsync later
+	nudge   chan struct{}   // Ack → timer goroutine: maybe rotate an acked segment
 	flushes chan chan error // Sync → writer: seal and fsync everything now
 	closing chan struct{}   // closed by Close: the writer drains and stops
 	stopped chan struct{}   // closed by the writer when it exits
@@ -53,10 +59,10 @@ type Spool struct {
 	newChunk     chan struct{} // closed and replaced when chunks are published
 	counters     counters
 
-	w writer // owned by the writer goroutine
+	w writer // guarded by wmu
 }
 
-// writer is the state of the writer goroutine.
+// writer is the state of whoever holds wmu.
 type writer struct {
 	file      *os.File // active segment, append-only
 	enc       *zstd.Encoder
@@ -102,7 +108,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 		opts:     opts,
 		log:      opts.Logger.With("spool", dir),
 		lock:     lock,
-		reqs:     make(chan *appendReq, 1024),
+		kick:     make(chan struct{}, 1),
 		nudge:    make(chan struct{}, 1),
 		flushes:  make(chan chan error),
 		closing:  make(chan struct{}),
@@ -164,18 +170,56 @@ func (s *Spool) Append(ctx context.Context, evs []*interlockv1.SessionEvent) err
 		s.closeMu.RUnlock()
 		return ErrClosed
 	}
-	select {
-	case s.reqs <- r:
-		s.closeMu.RUnlock()
-	case <-ctx.Done():
-		s.closeMu.RUnlock()
-		return fmt.Errorf("spool: append: %w", ctx.Err())
-	}
+	s.qmu.Lock()
+	s.queue = append(s.queue, r)
+	s.qmu.Unlock()
+	s.closeMu.RUnlock()
+	s.lead()
 	select {
 	case err := <-r.done:
 		return err
 	case <-ctx.Done():
 		return fmt.Errorf("spool: append: %w", ctx.Err())
+	}
+}
+
+// lead commits the queued Appends if no one else is committing. Whoever
+// holds wmu commits what is queued before letting go and looks again after:
+// an Append that found wmu taken is committed by its holder, on the
+// holder's goroutine, so Appends are written with no hand-off to another
+// goroutine and concurrent ones still share a write (group commit).
+func (s *Spool) lead() {
+	for s.wmu.TryLock() {
+		s.commitQueued()
+		s.wmu.Unlock()
+		s.qmu.Lock()
+		more := len(s.queue) > 0
+		s.qmu.Unlock()
+		if !more {
+			return
+		}
+	}
+}
+
+// commitQueued commits the queue until it is empty; wmu is held.
+func (s *Spool) commitQueued() {
+	if s.opts.CommitDelay > 0 {
+		s.qmu.Lock()
+		queued := len(s.queue) > 0
+		s.qmu.Unlock()
+		if queued {
+			time.Sleep(s.opts.CommitDelay) // let more Appends join this commit
+		}
+	}
+	for {
+		s.qmu.Lock()
+		batch := s.queue
+		s.queue = nil
+		s.qmu.Unlock()
+		if len(batch) == 0 {
+			return
+		}
+		s.commit(batch, false)
 	}
 }
 
@@ -216,6 +260,8 @@ func (s *Spool) Close() error {
 		close(s.closing)
 		<-s.stopped
 		err = nil
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
 		if s.w.file != nil {
 			if cerr := s.w.file.Close(); cerr != nil {
 				err = fmt.Errorf("spool: close: %w", cerr)

@@ -1,21 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// The writer goroutine: group commit, sealing and segment rotation.
+// Group commit, sealing and segment rotation; the goroutine that seals
+// and fsyncs on timers.
 
 package spool
 
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"time"
 
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 )
 
-// maxGroupBytes bounds the records of one group commit.
-const maxGroupBytes = 8 << 20
-
-// run is the writer goroutine. It owns s.w.
+// run is the goroutine of timers: it seals a chunk ChunkDelay after its
+// first event, fsyncs SyncInterval after a write, serves Sync, rotates an
+// acked segment, and drains the queue on Close. Appends are committed by
+// their callers (lead); run holds wmu for each of its own steps.
 func (s *Spool) run() {
 	defer close(s.stopped)
 	sealTimer := time.NewTimer(time.Hour)
@@ -31,7 +33,9 @@ func (s *Spool) run() {
 			sealC = nil
 		}
 	}
+	s.wmu.Lock()
 	armSeal() // events recovered unsealed
+	s.wmu.Unlock()
 	syncTimer := time.NewTimer(time.Hour)
 	syncTimer.Stop()
 	defer syncTimer.Stop()
@@ -43,75 +47,47 @@ func (s *Spool) run() {
 		}
 	}
 	for {
+		var done chan error
 		select {
-		case r := <-s.reqs:
-			s.commit(s.collect(r), false)
+		case <-s.kick:
+			s.wmu.Lock()
 		case <-sealC:
 			sealC = nil
+			s.wmu.Lock()
 			s.commit(nil, true)
 		case <-syncC:
 			syncC = nil
-			s.syncNow()
-		case done := <-s.flushes:
+			s.wmu.Lock()
+			s.syncBackground()
+			s.wmu.Lock()
+		case done = <-s.flushes:
+			s.wmu.Lock()
+			s.commitQueued()
 			s.commit(nil, true)
 			s.syncNow()
+		case <-s.nudge:
+			s.wmu.Lock()
+			s.rotateIfAcked()
+		case <-s.closing:
+			s.wmu.Lock()
+			s.commitQueued() // no Append queues once closing is closed
+			s.commit(nil, true)
+			s.syncNow()
+			s.wmu.Unlock()
+			return
+		}
+		s.commitQueued()
+		armSeal()
+		armSync()
+		s.wmu.Unlock()
+		s.lead()
+		if done != nil {
 			s.mu.Lock()
 			err := s.failed
 			s.mu.Unlock()
 			done <- err
-		case <-s.nudge:
-			s.rotateIfAcked()
-		case <-s.closing:
-			for {
-				select {
-				case r := <-s.reqs:
-					s.commit(s.collect(r), false)
-					continue
-				default:
-				}
-				break
-			}
-			s.commit(nil, true)
-			s.syncNow()
-			return
 		}
-		armSeal()
-		armSync()
 	}
-}
-
-// collect gathers the Appends queued behind first, waiting up to
-// CommitDelay for more.
-func (s *Spool) collect(first *appendReq) []*appendReq {
-	batch := []*appendReq{first}
-	size := len(first.frames)
-	var deadline <-chan time.Time
-	if s.opts.CommitDelay > 0 {
-		t := time.NewTimer(s.opts.CommitDelay)
-		defer t.Stop()
-		deadline = t.C
-	}
-	for size < maxGroupBytes {
-		select {
-		case r := <-s.reqs:
-			batch = append(batch, r)
-			size += len(r.frames)
-			continue
-		default:
-		}
-		if deadline == nil {
-			break
-		}
-		select {
-		case r := <-s.reqs:
-			batch = append(batch, r)
-			size += len(r.frames)
-			continue
-		case <-deadline:
-		}
-		break
-	}
-	return batch
 }
 
 // commit writes the accepted requests of batch, seals full chunks (and the
@@ -128,6 +104,8 @@ func (s *Spool) commit(batch []*appendReq, sealAll bool) {
 		return
 	}
 	w := &s.w
+	// Whether the timer goroutine has a seal or fsync to arm for.
+	noSeal, noSync := len(w.unsealed) == 0, !w.dirty
 	w.buf = w.buf[:0]
 	w.newChunks = w.newChunks[:0]
 	accepted := batch[:0:0]
@@ -182,6 +160,14 @@ func (s *Spool) commit(batch []*appendReq, sealAll bool) {
 	for _, r := range accepted {
 		r.done <- nil
 	}
+	if (noSeal && len(w.unsealed) > 0) || (noSync && w.dirty) {
+		// Something to seal or fsync later: the timer goroutine arms
+		// for it.
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
 	if rotate && len(w.unsealed) == 0 {
 		if err := s.rotate(); err != nil {
 			s.fail(err)
@@ -232,12 +218,15 @@ func (s *Spool) write() error {
 	return nil
 }
 
-// syncNow fsyncs unsynced writes and offers their chunks for upload.
+// syncNow fsyncs unsynced writes and offers their chunks for upload; wmu
+// is held, and Appends wait.
 func (s *Spool) syncNow() {
 	w := &s.w
 	if !w.dirty || w.file == nil {
 		return
 	}
+	s.syncMu.Lock() // after a background fsync, whose chunks come first
+	defer s.syncMu.Unlock()
 	if err := w.file.Sync(); err != nil {
 		s.fail(fmt.Errorf("spool: fsync: %w", err))
 		return
@@ -251,6 +240,33 @@ func (s *Spool) syncNow() {
 	defer s.mu.Unlock()
 	s.publishChunks(w.unsynced)
 	w.unsynced = w.unsynced[:0]
+}
+
+// syncBackground is syncNow without holding wmu during the fsync: called
+// with wmu held, it takes what there is to fsync, lets go of wmu so that
+// Appends go on writing, fsyncs, publishes, and returns with wmu released.
+// The fsync covers every write made before it started; writes made during
+// it are left dirty for the next one.
+func (s *Spool) syncBackground() {
+	w := &s.w
+	if !w.dirty || w.file == nil {
+		s.wmu.Unlock()
+		return
+	}
+	f, chunks := w.file, slices.Clone(w.unsynced)
+	w.dirty = false
+	w.unsynced = w.unsynced[:0]
+	s.syncMu.Lock() // rotate's syncNow waits for it before closing f
+	s.wmu.Unlock()
+	defer s.syncMu.Unlock()
+	if err := f.Sync(); err != nil {
+		s.fail(fmt.Errorf("spool: fsync: %w", err))
+		return
+	}
+	s.counters.syncs.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.publishChunks(chunks)
 }
 
 // writeSync writes w.buf to the active segment and fsyncs it.
