@@ -26,6 +26,7 @@ import (
 	"github.com/interlockhq/interlock/l7proxy/identity"
 	"github.com/interlockhq/interlock/l7proxy/mask"
 	"github.com/interlockhq/interlock/l7proxy/policy"
+	"github.com/interlockhq/interlock/l7proxy/postgres"
 	"github.com/interlockhq/interlock/l7proxy/record"
 	"github.com/interlockhq/interlock/l7proxy/tlsterm"
 	"github.com/interlockhq/interlock/nodeagent/controlclient"
@@ -68,15 +69,16 @@ type NodeConfig struct {
 // Node is a running node: an Agent plus everything the inspecting proxy
 // needs.
 type Node struct {
-	cfg     NodeConfig
-	Agent   *Agent
-	client  *controlclient.Client
-	policy  *controlclient.PolicyWatcher
-	appr    *controlclient.Approvals
-	spool   *spool.Spool
-	up      *upload.Uploader
-	https   *https.Handler
-	current atomic.Pointer[policy.Bundle]
+	cfg      NodeConfig
+	Agent    *Agent
+	client   *controlclient.Client
+	policy   *controlclient.PolicyWatcher
+	appr     *controlclient.Approvals
+	spool    *spool.Spool
+	up       *upload.Uploader
+	https    *https.Handler
+	postgres *postgres.Handler
+	current  atomic.Pointer[policy.Bundle]
 
 	tokMu  sync.Mutex
 	tokens map[string]identity.TokenSource // by target name; guarded by tokMu
@@ -134,7 +136,7 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 	}
 	agentCfg := cfg.Agent
 	agentCfg.CABundle = bundleFile
-	agentCfg.Handle = n.handle
+	agentCfg.Handle = n.Handle
 	if n.Agent, err = New(agentCfg); err != nil {
 		return nil, err
 	}
@@ -147,24 +149,53 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 			"client": id.ClientCert.Leaf.NotAfter, "node-ca": id.NodeCA.NotAfter,
 		},
 	})
-	if n.https, err = https.New(https.Config{
-		Node:      id.NodeName,
-		Policy:    n.current.Load,
-		ServerTLS: minter.ServerConfig(),
-		UpstreamTLS: func(sni string) *tls.Config {
+	// The HTTPS and PostgreSQL handlers share every component: one leaf
+	// minter, one upstream verification, one token verifier, one
+	// credential source, one approver, one recorder, one set of metrics.
+	var (
+		serverTLS   = minter.ServerConfig()
+		upstreamTLS = func(sni string) *tls.Config {
 			return tlsterm.Upstream(sni, tlsterm.UpstreamOptions{RootCAs: cfg.UpstreamRoots})
-		},
-		Identify:    https.Verifiers(identity.Options{HTTPClient: cfg.HTTPClient}),
+		}
+		verify    = https.Verifiers(identity.Options{HTTPClient: cfg.HTTPClient})
+		approvals = &approver{node: id.NodeName, a: n.appr}
+		recorder  = record.New(n.spool, record.Options{})
+		pass      = func(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
+			_, _ = passthrough(ctx, n.Agent.log, c, dial)
+		}
+		metrics = newProxyMetrics(n.Agent.Registry())
+	)
+	if n.https, err = https.New(https.Config{
+		Node:        id.NodeName,
+		Policy:      n.current.Load,
+		ServerTLS:   serverTLS,
+		UpstreamTLS: upstreamTLS,
+		Identify:    verify,
 		Operation:   https.AzureOperations,
 		Credentials: n.credential,
 		Mask:        https.Masks(mask.NewPool()),
-		Approvals:   &approver{node: id.NodeName, a: n.appr},
-		Recorder:    record.New(n.spool, record.Options{}),
-		Passthrough: func(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
-			_, _ = passthrough(ctx, n.Agent.log, c, dial)
-		},
-		Observer: newProxyMetrics(n.Agent.Registry()),
-		Logger:   log,
+		Approvals:   approvals,
+		Recorder:    recorder,
+		Passthrough: pass,
+		Observer:    metrics.observer(protoHTTPS),
+		Logger:      log,
+	}); err != nil {
+		return nil, err
+	}
+	closers = append(closers, func() { n.https.Close() })
+	if n.postgres, err = postgres.New(postgres.Config{
+		Node:        id.NodeName,
+		Policy:      n.current.Load,
+		ServerTLS:   serverTLS,
+		UpstreamTLS: upstreamTLS,
+		Identify:    verify,
+		Credentials: n.credential,
+		MaskPool:    mask.NewPool(),
+		Approvals:   approvals,
+		Recorder:    recorder,
+		Passthrough: pass,
+		Observer:    metrics.observer(protoPostgres),
+		Logger:      log,
 	}); err != nil {
 		return nil, err
 	}
@@ -203,20 +234,36 @@ func ignoreCanceled(err error) error {
 	return err
 }
 
-// handle routes an intercepted connection: a connection that may be TLS
-// goes to the HTTPS proxy, which passes non-targets through; PostgreSQL
-// is not inspected yet and passes through.
-func (n *Node) handle(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
+// sniffTimeout bounds the wait for a client's first bytes on ports other
+// than PostgreSQL's; it is the HTTPS handler's own wait for a ClientHello.
+const sniffTimeout = https.DefaultPeekTimeout
+
+// Handle routes an intercepted connection to the handler of its protocol,
+// each of which passes non-targets through: connections to port 5432 and
+// connections that start like a PostgreSQL client (an SSLRequest, a
+// startup packet) go to the PostgreSQL handler, the rest to the HTTPS one.
+// A client that sends nothing passes through. It serves proxy mode's
+// connections as well as the agent's (ProxyConfig.Handle).
+func (n *Node) Handle(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
 	if n.current.Load() == nil {
 		// No policy yet: nothing can be decided; refuse (fail closed).
 		c.Close()
 		return
 	}
-	if c.Original.Dst.Port() == 5432 {
-		_, _ = passthrough(ctx, n.Agent.log, c, dial)
+	if c.Original.Dst.Port() == pgPort {
+		n.postgres.Serve(ctx, c, dial)
 		return
 	}
-	n.https.Serve(ctx, c, dial)
+	pg, err := sniffPostgres(c, sniffTimeout)
+	switch {
+	case err != nil:
+		n.Agent.log.Debug("nothing to inspect: passing through", "workload", c.Workload.Name, "dst", c.Original.Dst, "err", err)
+		_, _ = passthrough(ctx, n.Agent.log, c, dial)
+	case pg:
+		n.postgres.Serve(ctx, c, dial)
+	default:
+		n.https.Serve(ctx, c, dial)
+	}
 }
 
 // credential returns the node's token for host, from the target's Azure

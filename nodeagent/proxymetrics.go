@@ -15,14 +15,22 @@ import (
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 )
 
-// proxyMetrics implements https.Observer with Prometheus metrics.
+// proxyMetrics are the inspecting proxy's Prometheus metrics; observer
+// gives each protocol handler its view of them.
 type proxyMetrics struct {
-	requests  *prometheus.CounterVec   // by target, outcome, rule
-	masked    *prometheus.CounterVec   // by detector or rule
-	upstream  *prometheus.HistogramVec // by target
-	added     *prometheus.HistogramVec // by target
-	approvals *prometheus.HistogramVec // by state
+	requests   *prometheus.CounterVec   // HTTPS requests by target, outcome, rule
+	statements *prometheus.CounterVec   // PostgreSQL statements by target, outcome, rule
+	masked     *prometheus.CounterVec   // by protocol, and detector or kind of rule
+	upstream   *prometheus.HistogramVec // by target
+	added      *prometheus.HistogramVec // by target
+	approvals  *prometheus.HistogramVec // by state
 }
+
+// Protocols of the observers, as the masked_values_total label has them.
+const (
+	protoHTTPS    = "https"
+	protoPostgres = "postgres"
+)
 
 // latencyBuckets span 50 µs to 10 s.
 var latencyBuckets = prometheus.ExponentialBuckets(50e-6, 2.5, 14)
@@ -33,10 +41,14 @@ func newProxyMetrics(reg prometheus.Registerer) *proxyMetrics {
 			Namespace: "interlock", Subsystem: "proxy", Name: "requests_total",
 			Help: "Inspected requests by target, final outcome (allow, deny, approve) and deciding rule (empty for the default action or a refusal before policy).",
 		}, []string{"target", "outcome", "rule"}),
+		statements: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "interlock", Subsystem: "proxy", Name: "statements_total",
+			Help: "Inspected PostgreSQL statements (and refused logins, with an empty rule) by target, final outcome (allow, deny, approve) and deciding rule (empty for the default action or a refusal before policy).",
+		}, []string{"target", "outcome", "rule"}),
 		masked: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "interlock", Subsystem: "proxy", Name: "masked_values_total",
-			Help: "Values masked in responses, by detector (or path for JSON path rules).",
-		}, []string{"detector"}),
+			Help: "Values masked in responses and results, by protocol (https, postgres) and detector (or path for JSON path rules, column for column rules).",
+		}, []string{"protocol", "detector"}),
 		upstream: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "interlock", Subsystem: "proxy", Name: "upstream_seconds",
 			Help: "Time from a request sent upstream to its response headers.", Buckets: latencyBuckets,
@@ -51,31 +63,53 @@ func newProxyMetrics(reg prometheus.Registerer) *proxyMetrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 3, 10),
 		}, []string{"state"}),
 	}
-	reg.MustRegister(m.requests, m.masked, m.upstream, m.added, m.approvals)
+	reg.MustRegister(m.requests, m.statements, m.masked, m.upstream, m.added, m.approvals)
 	return m
 }
 
-func (m *proxyMetrics) Decision(target, outcome, rule string) {
-	m.requests.WithLabelValues(target, strings.ToLower(strings.TrimPrefix(outcome, "ACTION_")), rule).Inc()
+// observer is the https.Observer (and postgres.Observer, the same
+// interface) of the protocol's handler: decisions count as requests
+// (https) or statements (postgres).
+func (m *proxyMetrics) observer(protocol string) *protoObserver {
+	decisions := m.requests
+	if protocol == protoPostgres {
+		decisions = m.statements
+	}
+	return &protoObserver{m: m, protocol: protocol, decisions: decisions}
 }
 
-func (m *proxyMetrics) Masked(applied []*interlockv1.MaskApplied) {
+// protoObserver counts one protocol handler's observations.
+type protoObserver struct {
+	m         *proxyMetrics
+	protocol  string
+	decisions *prometheus.CounterVec
+}
+
+func (o *protoObserver) Decision(target, outcome, rule string) {
+	o.decisions.WithLabelValues(target, strings.ToLower(strings.TrimPrefix(outcome, "ACTION_")), rule).Inc()
+}
+
+func (o *protoObserver) Masked(applied []*interlockv1.MaskApplied) {
 	for _, a := range applied {
 		d := a.GetDetector()
-		if d == "" {
+		switch {
+		case d != "":
+		case a.GetColumn() != "":
+			d = "column"
+		default:
 			d = "path"
 		}
-		m.masked.WithLabelValues(d).Add(float64(a.GetCount()))
+		o.m.masked.WithLabelValues(o.protocol, d).Add(float64(a.GetCount()))
 	}
 }
 
-func (m *proxyMetrics) Latency(target string, upstream, added time.Duration) {
-	m.upstream.WithLabelValues(target).Observe(upstream.Seconds())
-	m.added.WithLabelValues(target).Observe(added.Seconds())
+func (o *protoObserver) Latency(target string, upstream, added time.Duration) {
+	o.m.upstream.WithLabelValues(target).Observe(upstream.Seconds())
+	o.m.added.WithLabelValues(target).Observe(added.Seconds())
 }
 
-func (m *proxyMetrics) ApprovalWait(state interlockv1.ApprovalState, held time.Duration) {
-	m.approvals.WithLabelValues(strings.ToLower(strings.TrimPrefix(state.String(), "APPROVAL_STATE_"))).Observe(held.Seconds())
+func (o *protoObserver) ApprovalWait(state interlockv1.ApprovalState, held time.Duration) {
+	o.m.approvals.WithLabelValues(strings.ToLower(strings.TrimPrefix(state.String(), "APPROVAL_STATE_"))).Observe(held.Seconds())
 }
 
 // nodeCollector reads the spool, the policy version and certificate

@@ -53,7 +53,9 @@ type ProxyConfig struct {
 	// Resolve resolves CONNECT and upstream host names; nil means the
 	// system resolver.
 	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
-	// Handle, DrainTimeout and Logger are as in Config.
+	// Handle, DrainTimeout and Logger are as in Config. A Node's Handle
+	// serves the PG listeners' connections as PostgreSQL: they go to port
+	// 5432 or start with a startup packet.
 	Handle       func(ctx context.Context, c *l7proxy.Conn, dial Dialer)
 	DrainTimeout time.Duration
 	Logger       *slog.Logger

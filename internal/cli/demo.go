@@ -36,7 +36,8 @@ import (
 )
 
 // demoPolicy is the demo's policy; %[1]s is azurefake's v1 issuer, %[2]s
-// its keys.
+// its keys, %[3]s and %[4]s the PostgreSQL target and rules (empty
+// without PostgreSQL).
 const demoPolicy = `apiVersion: interlock/v1
 kind: Policy
 metadata: {name: demo}
@@ -47,12 +48,12 @@ targets:
   - name: keyvault
     protocol: https
     hosts: ["*.vault.azure.net"]
-identity:
+%[3]sidentity:
   issuers:
     - {issuer: "%[1]s", audience: "https://management.core.windows.net/", jwksUrl: "%[2]s"}
     - {issuer: "%[1]s", audience: "https://vault.azure.net", jwksUrl: "%[2]s"}
 rules:
-  - name: no-rg-delete
+%[4]s  - name: no-rg-delete
     when: arm.operation == "Microsoft.Resources/subscriptions/resourceGroups/delete"
     action: deny
     message: Agents may not delete resource groups.
@@ -119,9 +120,15 @@ func (f *upFlags) runDemo(ctx context.Context, g *globals, stdout io.Writer) (er
 		return fmt.Errorf("fake Azure: %w", err)
 	}
 	defer srv.Close()
+	db := startDemoDB(ctx, ca, say)
+	var dbTarget, dbRules string
+	if db != nil {
+		defer db.Close()
+		dbTarget, dbRules = db.target(), demoDBRules
+	}
 
 	policyFile := filepath.Join(tmp, "demo-policy.yaml")
-	if err := os.WriteFile(policyFile, fmt.Appendf(nil, demoPolicy, srv.IssuerV1(), srv.JWKSURL()), 0o644); err != nil {
+	if err := os.WriteFile(policyFile, fmt.Appendf(nil, demoPolicy, srv.IssuerV1(), srv.JWKSURL(), dbTarget, dbRules), 0o644); err != nil {
 		return err
 	}
 	f.policyFile = policyFile
@@ -136,6 +143,14 @@ func (f *upFlags) runDemo(ctx context.Context, g *globals, stdout io.Writer) (er
 	}
 	agentCfg.Logger = g.log
 	agentCfg.DetachOnExit = true
+	if db != nil {
+		// The throwaway server listens on a port of its own: intercept it
+		// too (the node tells PostgreSQL by its first bytes).
+		if len(agentCfg.BPF.Ports) == 0 {
+			agentCfg.BPF.Ports = []uint16{443, 5432}
+		}
+		agentCfg.BPF.Ports = append(agentCfg.BPF.Ports, uint16(db.srv.Port()))
+	}
 	cp, err := f.control.start(ctx, g)
 	if err != nil {
 		return err
@@ -184,7 +199,11 @@ func (f *upFlags) runDemo(ctx context.Context, g *globals, stdout io.Writer) (er
 
 	// The agent's workload: its own cgroup and hosts file, on the host
 	// network, as an agent on a VM.
-	w, err := podsim.New(ctx, podsim.Options{Name: "demo-agent", HostNetwork: true, Hosts: srv.Hosts()})
+	hosts := srv.Hosts()
+	if db != nil {
+		hosts[demoDBHost] = "127.0.0.1"
+	}
+	w, err := podsim.New(ctx, podsim.Options{Name: "demo-agent", HostNetwork: true, Hosts: hosts})
 	if err != nil {
 		return fmt.Errorf("agent workload: %w", err)
 	}
@@ -216,9 +235,17 @@ func (f *upFlags) runDemo(ctx context.Context, g *globals, stdout io.Writer) (er
 			return err
 		}
 	}
-	say("")
-	say("-- PostgreSQL: inspection of the wire protocol is not built yet, so the customers")
-	say("   table steps are skipped (connections to port 5432 pass through untouched).")
+	for i, s := range demoDBSteps {
+		say("")
+		if db == nil {
+			say("-- step %d: %s — SKIPPED: PostgreSQL is not installed (see above)", len(demoSteps)+i+1, s.say)
+			continue
+		}
+		say("-- step %d: %s", len(demoSteps)+i+1, s.say)
+		if err := db.runStep(ctx, w, filepath.Join(f.control.dataDir, "node", nodeagent.WorkloadBundleFile), s.sql, stdout); err != nil {
+			return err
+		}
+	}
 
 	say("")
 	say("== what was recorded (interlock sessions list / replay, as an auditor would):")

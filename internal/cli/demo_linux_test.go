@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,27 @@ func TestDemo(t *testing.T) {
 	if strings.Contains(got, "Sup3r-s3cret-") {
 		t.Error("the demo secret's real value was shown")
 	}
+	// The PostgreSQL steps run where its binaries are (make test installs
+	// them), and say they are skipped where not.
+	pgWants := []string{
+		"| Ada Lovelace | [MASKED]",
+		"masked: the email column was replaced",
+		"blocked: psql got ERROR: RequestDisallowedByInterlock: no-drop-or-truncate: Agents may not drop or truncate tables.",
+		"the statement never ran: the server (asked directly) still has 3 customers",
+	}
+	if bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb"); len(bins) == 0 {
+		pgWants = []string{"customers table steps will be SKIPPED", "SKIPPED: PostgreSQL is not installed"}
+	}
+	for _, want := range pgWants {
+		if !strings.Contains(got, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	for _, email := range []string{"ada@analytical.example", "grace@cobol.example"} {
+		if strings.Contains(got, email) {
+			t.Errorf("a real email (%s) was shown", email)
+		}
+	}
 	if t.Failed() {
 		t.Logf("demo output:\n%s", got)
 	}
@@ -60,5 +82,10 @@ func TestDemo(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(root, "interlock-podsim", "demo-agent*")); len(left) > 0 {
 		t.Errorf("cgroups left: %v", left)
+	}
+	if m := regexp.MustCompile(`a throwaway server \(in (\S+)\)`).FindStringSubmatch(got); m != nil {
+		if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
+			t.Errorf("the demo's PostgreSQL directory %s is left", m[1])
+		}
 	}
 }

@@ -390,7 +390,14 @@ func TestHTTPSInjectsNodeCredential(t *testing.T) {
 // node-a that are complete, and returns their events.
 func (e *httpsEnv) recording(t *testing.T, n int) []*interlockv1.SessionEvent {
 	t.Helper()
-	audit := interlockv1.NewAuditServiceClient(e.p.Person(e.p.Token("carol", plane.GroupAuditors)))
+	return recording(t, e.p, n)
+}
+
+// recording waits until p holds at least n complete sessions, and returns
+// their events, read by an auditor through the control API.
+func recording(t *testing.T, p *plane.Plane, n int) []*interlockv1.SessionEvent {
+	t.Helper()
+	audit := interlockv1.NewAuditServiceClient(p.Person(p.Token("carol", plane.GroupAuditors)))
 	deadline := time.Now().Add(30 * time.Second)
 	var sessions []*interlockv1.SessionSummary
 	for time.Now().Before(deadline) {

@@ -921,10 +921,12 @@ type MaskApplied struct {
 	// rule is the policy rule that asked for the mask ("" for a policy-wide
 	// detector).
 	Rule string `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
-	// json_path or detector names what matched.
-	JsonPath      string `protobuf:"bytes,2,opt,name=json_path,json=jsonPath,proto3" json:"json_path,omitempty"`
-	Detector      string `protobuf:"bytes,3,opt,name=detector,proto3" json:"detector,omitempty"`
-	Count         uint32 `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
+	// json_path, column or detector names what matched.
+	JsonPath string `protobuf:"bytes,2,opt,name=json_path,json=jsonPath,proto3" json:"json_path,omitempty"`
+	Detector string `protobuf:"bytes,3,opt,name=detector,proto3" json:"detector,omitempty"`
+	Count    uint32 `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
+	// column is the result column a PostgreSQL column rule masked.
+	Column        string `protobuf:"bytes,5,opt,name=column,proto3" json:"column,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -985,6 +987,13 @@ func (x *MaskApplied) GetCount() uint32 {
 		return x.Count
 	}
 	return 0
+}
+
+func (x *MaskApplied) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
 }
 
 // Header is one HTTP header field. Credentials are never recorded: their
@@ -1068,7 +1077,15 @@ type SessionOpen struct {
 	PolicyVersion string `protobuf:"bytes,9,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
 	// fail_open is set when the target's failMode let this session through
 	// without inspection; the choice is recorded, never silent.
-	FailOpen      bool `protobuf:"varint,10,opt,name=fail_open,json=failOpen,proto3" json:"fail_open,omitempty"`
+	FailOpen bool `protobuf:"varint,10,opt,name=fail_open,json=failOpen,proto3" json:"fail_open,omitempty"`
+	// identity is who the workload proved to be for the whole session where
+	// it proves it once, at login (PostgreSQL: a password that is a verified
+	// token); unset otherwise (HTTPS proves it per request: HTTPRequest).
+	Identity *Identity `protobuf:"bytes,11,opt,name=identity,proto3" json:"identity,omitempty"`
+	// database and user are what a PostgreSQL client asked for in its
+	// startup message (user as the client gave it, before any injection).
+	Database      string `protobuf:"bytes,12,opt,name=database,proto3" json:"database,omitempty"`
+	User          string `protobuf:"bytes,13,opt,name=user,proto3" json:"user,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1171,6 +1188,27 @@ func (x *SessionOpen) GetFailOpen() bool {
 		return x.FailOpen
 	}
 	return false
+}
+
+func (x *SessionOpen) GetIdentity() *Identity {
+	if x != nil {
+		return x.Identity
+	}
+	return nil
+}
+
+func (x *SessionOpen) GetDatabase() string {
+	if x != nil {
+		return x.Database
+	}
+	return ""
+}
+
+func (x *SessionOpen) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
 }
 
 // TLSInfo describes a negotiated TLS connection.
@@ -2331,16 +2369,17 @@ const file_interlock_v1_events_proto_rawDesc = "" +
 	"\x06sha256\x18\x04 \x01(\fR\x06sha256\x12!\n" +
 	"\fcontent_type\x18\x05 \x01(\tR\vcontentType\x12)\n" +
 	"\x10content_encoding\x18\x06 \x01(\tR\x0fcontentEncoding\x12/\n" +
-	"\x05masks\x18\a \x03(\v2\x19.interlock.v1.MaskAppliedR\x05masks\"p\n" +
+	"\x05masks\x18\a \x03(\v2\x19.interlock.v1.MaskAppliedR\x05masks\"\x88\x01\n" +
 	"\vMaskApplied\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x1b\n" +
 	"\tjson_path\x18\x02 \x01(\tR\bjsonPath\x12\x1a\n" +
 	"\bdetector\x18\x03 \x01(\tR\bdetector\x12\x14\n" +
-	"\x05count\x18\x04 \x01(\rR\x05count\"P\n" +
+	"\x05count\x18\x04 \x01(\rR\x05count\x12\x16\n" +
+	"\x06column\x18\x05 \x01(\tR\x06column\"P\n" +
 	"\x06Header\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06values\x18\x02 \x03(\tR\x06values\x12\x1a\n" +
-	"\bredacted\x18\x03 \x01(\bR\bredacted\"\x96\x03\n" +
+	"\bredacted\x18\x03 \x01(\bR\bredacted\"\xfa\x03\n" +
 	"\vSessionOpen\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x122\n" +
 	"\bworkload\x18\x02 \x01(\v2\x16.interlock.v1.WorkloadR\bworkload\x121\n" +
@@ -2354,7 +2393,10 @@ const file_interlock_v1_events_proto_rawDesc = "" +
 	"client_tls\x18\b \x01(\v2\x15.interlock.v1.TLSInfoR\tclientTls\x12%\n" +
 	"\x0epolicy_version\x18\t \x01(\tR\rpolicyVersion\x12\x1b\n" +
 	"\tfail_open\x18\n" +
-	" \x01(\bR\bfailOpen\"Z\n" +
+	" \x01(\bR\bfailOpen\x122\n" +
+	"\bidentity\x18\v \x01(\v2\x16.interlock.v1.IdentityR\bidentity\x12\x1a\n" +
+	"\bdatabase\x18\f \x01(\tR\bdatabase\x12\x12\n" +
+	"\x04user\x18\r \x01(\tR\x04user\"Z\n" +
 	"\aTLSInfo\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12!\n" +
 	"\fcipher_suite\x18\x02 \x01(\tR\vcipherSuite\x12\x12\n" +
@@ -2552,33 +2594,34 @@ var file_interlock_v1_events_proto_depIdxs = []int32{
 	7,  // 14: interlock.v1.SessionOpen.workload:type_name -> interlock.v1.Workload
 	0,  // 15: interlock.v1.SessionOpen.protocol:type_name -> interlock.v1.Protocol
 	13, // 16: interlock.v1.SessionOpen.client_tls:type_name -> interlock.v1.TLSInfo
-	11, // 17: interlock.v1.HTTPRequest.headers:type_name -> interlock.v1.Header
-	9,  // 18: interlock.v1.HTTPRequest.body:type_name -> interlock.v1.Payload
-	14, // 19: interlock.v1.HTTPRequest.azure:type_name -> interlock.v1.AzureOperation
-	8,  // 20: interlock.v1.HTTPRequest.identity:type_name -> interlock.v1.Identity
-	11, // 21: interlock.v1.HTTPResponse.headers:type_name -> interlock.v1.Header
-	9,  // 22: interlock.v1.HTTPResponse.body:type_name -> interlock.v1.Payload
-	25, // 23: interlock.v1.HTTPResponse.upstream_latency:type_name -> google.protobuf.Duration
-	25, // 24: interlock.v1.HTTPResponse.proxy_latency:type_name -> google.protobuf.Duration
-	25, // 25: interlock.v1.HTTPResponse.approval_hold:type_name -> google.protobuf.Duration
-	9,  // 26: interlock.v1.HTTPResponse.request_body:type_name -> interlock.v1.Payload
-	4,  // 27: interlock.v1.PGQuery.kind:type_name -> interlock.v1.PGQuery.Kind
-	9,  // 28: interlock.v1.PGQuery.parameters:type_name -> interlock.v1.Payload
-	19, // 29: interlock.v1.PGResult.columns:type_name -> interlock.v1.PGColumn
-	9,  // 30: interlock.v1.PGResult.data:type_name -> interlock.v1.Payload
-	20, // 31: interlock.v1.PGResult.error:type_name -> interlock.v1.PGError
-	25, // 32: interlock.v1.PGResult.upstream_latency:type_name -> google.protobuf.Duration
-	25, // 33: interlock.v1.PGResult.proxy_latency:type_name -> google.protobuf.Duration
-	1,  // 34: interlock.v1.Decision.action:type_name -> interlock.v1.Action
-	1,  // 35: interlock.v1.Decision.outcome:type_name -> interlock.v1.Action
-	2,  // 36: interlock.v1.ApprovalEvent.state:type_name -> interlock.v1.ApprovalState
-	24, // 37: interlock.v1.ApprovalEvent.grant_until:type_name -> google.protobuf.Timestamp
-	25, // 38: interlock.v1.SessionClose.duration:type_name -> google.protobuf.Duration
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	8,  // 17: interlock.v1.SessionOpen.identity:type_name -> interlock.v1.Identity
+	11, // 18: interlock.v1.HTTPRequest.headers:type_name -> interlock.v1.Header
+	9,  // 19: interlock.v1.HTTPRequest.body:type_name -> interlock.v1.Payload
+	14, // 20: interlock.v1.HTTPRequest.azure:type_name -> interlock.v1.AzureOperation
+	8,  // 21: interlock.v1.HTTPRequest.identity:type_name -> interlock.v1.Identity
+	11, // 22: interlock.v1.HTTPResponse.headers:type_name -> interlock.v1.Header
+	9,  // 23: interlock.v1.HTTPResponse.body:type_name -> interlock.v1.Payload
+	25, // 24: interlock.v1.HTTPResponse.upstream_latency:type_name -> google.protobuf.Duration
+	25, // 25: interlock.v1.HTTPResponse.proxy_latency:type_name -> google.protobuf.Duration
+	25, // 26: interlock.v1.HTTPResponse.approval_hold:type_name -> google.protobuf.Duration
+	9,  // 27: interlock.v1.HTTPResponse.request_body:type_name -> interlock.v1.Payload
+	4,  // 28: interlock.v1.PGQuery.kind:type_name -> interlock.v1.PGQuery.Kind
+	9,  // 29: interlock.v1.PGQuery.parameters:type_name -> interlock.v1.Payload
+	19, // 30: interlock.v1.PGResult.columns:type_name -> interlock.v1.PGColumn
+	9,  // 31: interlock.v1.PGResult.data:type_name -> interlock.v1.Payload
+	20, // 32: interlock.v1.PGResult.error:type_name -> interlock.v1.PGError
+	25, // 33: interlock.v1.PGResult.upstream_latency:type_name -> google.protobuf.Duration
+	25, // 34: interlock.v1.PGResult.proxy_latency:type_name -> google.protobuf.Duration
+	1,  // 35: interlock.v1.Decision.action:type_name -> interlock.v1.Action
+	1,  // 36: interlock.v1.Decision.outcome:type_name -> interlock.v1.Action
+	2,  // 37: interlock.v1.ApprovalEvent.state:type_name -> interlock.v1.ApprovalState
+	24, // 38: interlock.v1.ApprovalEvent.grant_until:type_name -> google.protobuf.Timestamp
+	25, // 39: interlock.v1.SessionClose.duration:type_name -> google.protobuf.Duration
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_interlock_v1_events_proto_init() }

@@ -43,7 +43,10 @@ func goldenEvents() []*SessionEvent {
 	body := &Payload{
 		Masked: []byte(`{"keys":[{"keyName":"key1","value":"[MASKED]"}]}`), Truncated: true, Size: 4096,
 		Sha256: make([]byte, 32), ContentType: "application/json", ContentEncoding: "gzip",
-		Masks: []*MaskApplied{{Rule: "mask-storage-keys", JsonPath: "$.keys[*].value", Detector: "azure-storage-key", Count: 2}},
+		Masks: []*MaskApplied{
+			{Rule: "mask-storage-keys", JsonPath: "$.keys[*].value", Detector: "azure-storage-key", Count: 2},
+			{Rule: "mask-customer-email", Column: "email", Count: 3},
+		},
 	}
 	hdr := []*Header{{Name: "Authorization", Values: []string{"[REDACTED]"}, Redacted: true}}
 	var out []*SessionEvent
@@ -53,7 +56,7 @@ func goldenEvents() []*SessionEvent {
 		Node: "node-a", OriginalDestination: "20.0.0.1:443", ClientAddress: "10.0.0.5:40000",
 		Protocol: Protocol_PROTOCOL_HTTPS, Target: "arm", ServerName: "management.azure.com",
 		ClientTls:     &TLSInfo{Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", Alpn: "h2"},
-		PolicyVersion: "7", FailOpen: true,
+		PolicyVersion: "7", FailOpen: true, Identity: id, Database: "orders", User: "agent",
 		Workload: &Workload{Kind: Workload_KIND_POD, Name: "agent-0", Namespace: "ai", ServiceAccount: "agent",
 			PodUid: "uid-1", Unit: "agent.service", CgroupId: 1234, CgroupPath: "/kubepods/pod1", Pid: 42, Uid: 1000, Node: "node-a"},
 	}}

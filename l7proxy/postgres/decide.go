@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Per statement: the policy request, the decision, approvals, and the
+// events that record them. Nothing goes upstream before the statement and
+// its decision are durable.
+
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/interlockhq/interlock/l7proxy/pgwire"
+	"github.com/interlockhq/interlock/l7proxy/policy"
+	"github.com/interlockhq/interlock/l7proxy/sqlclass"
+	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
+)
+
+// verdict is what was decided for one statement.
+type verdict struct {
+	id      uint64
+	d       policy.Decision
+	refusal *pgwire.ErrorResponse // nil: the statement may run
+	rec     *interlockv1.Decision
+}
+
+// stage records a statement (staged: durable with its decision).
+func (s *session) stage(q *interlockv1.PGQuery) error {
+	q.Database, q.User = s.database, s.user
+	return s.sess.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_PgQuery{PgQuery: q}})
+}
+
+// decide records st (kind, with params), decides it and records the
+// decision. askApproval is false for Parse: preparing a statement runs
+// nothing, so an approve rule is asked when the statement is executed.
+func (s *session) decide(ctx context.Context, st sqlclass.Statement, q *interlockv1.PGQuery, askApproval bool) *verdict {
+	v := s.evaluate(ctx, st, q)
+	if v.refusal == nil && v.d.Action == policy.Approve {
+		if askApproval {
+			s.approve(ctx, v, st, q)
+		} else {
+			v.rec.Outcome = interlockv1.Action_ACTION_ALLOW
+			v.rec.Reason = "prepared; approval is asked when the statement is executed"
+		}
+	}
+	s.commit(ctx, v)
+	return v
+}
+
+// evaluate stages st's record and asks the policy; the decision is not
+// recorded yet (commit).
+func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interlockv1.PGQuery) *verdict {
+	v := &verdict{id: s.sess.NewExchange()}
+	s.statements.Add(1)
+	q.ExchangeId = v.id
+	q.Text, q.StatementType, q.Tables, q.Functions, q.HasWhere = st.Text, st.Type, st.Tables, st.Functions, st.HasWhere
+	if q.StatementType == "" {
+		q.StatementType = "UNKNOWN"
+	}
+	rec := &interlockv1.Decision{ExchangeId: v.id}
+	v.rec = rec
+	if err := s.stage(q); err != nil {
+		v.refusal = refusal(StateConnectionFailure, CodeDisallowed, "recording failed: refused (nothing unrecorded passes)")
+		return v
+	}
+	failOpen := ""
+	switch bundle := s.h.cfg.Policy(); {
+	case st.Unknown != "":
+		v.d = policy.Decision{Action: policy.Deny, Message: "the statement could not be classified (" + st.Unknown + "): refused (fail closed)"}
+		if s.target.FailOpen {
+			v.d.Action = policy.Allow
+			failOpen = "failMode open: " + v.d.Message
+		}
+	case bundle == nil:
+		v.d = policy.Decision{Action: policy.Deny, Message: "no policy loaded: refused (fail closed)"}
+	default:
+		req := s.request(st)
+		d, err := bundle.Evaluate(ctx, &req)
+		v.d = d
+		if err != nil {
+			v.d.Message = "policy could not be evaluated: " + err.Error()
+			if s.target.FailOpen {
+				v.d.Action = policy.Allow
+				failOpen = "failMode open: " + v.d.Message
+			}
+		}
+	}
+	rec.Action, rec.Outcome, rec.Message, rec.Matched, rec.Reason = action(v.d.Action), action(v.d.Action), v.d.Message, ruleNames(v.d.Matched), failOpen
+	if v.d.Rule != nil {
+		rec.Rule = v.d.Rule.Name
+	}
+	if v.d.Action == policy.Deny {
+		rec.ErrorCode = CodeDisallowed
+		v.refusal = refusal(StateInsufficientPrivilege, CodeDisallowed, denyMessage(&v.d))
+	}
+	return v
+}
+
+// commit records v's decision (durable). A statement whose decision
+// could not be recorded does not run.
+func (s *session) commit(ctx context.Context, v *verdict) {
+	s.h.cfg.Observer.Decision(s.target.Name, v.rec.Outcome.String(), v.rec.Rule)
+	if err := s.sess.Decision(ctx, v.rec); err != nil && v.refusal == nil {
+		v.refusal = refusal(StateConnectionFailure, CodeDisallowed, "recording failed: refused (nothing unrecorded passes)")
+	}
+}
+
+// request is the policy request of one statement.
+func (s *session) request(st sqlclass.Statement) policy.Request {
+	c := s.c
+	return policy.Request{
+		Identity: s.identity,
+		Workload: policy.Workload{
+			Kind: c.Workload.Kind, Name: c.Workload.Name, Namespace: c.Workload.Namespace,
+			ServiceAccount: c.Workload.ServiceAccount, Unit: c.Workload.Unit, Cgroup: c.Workload.CgroupPath,
+			PID: int64(c.Original.PID), UID: int64(c.Original.UID),
+		},
+		Target: policy.TargetInfo{Name: s.target.Name, Protocol: policy.ProtocolPostgres, Host: s.name, Port: int64(c.Original.Dst.Port())},
+		HTTP:   policy.HTTP{Protocol: policy.ProtocolPostgres},
+		SQL: policy.SQL{
+			StatementType: st.Type, Tables: st.Tables, Functions: st.Functions, HasWhere: st.HasWhere, Text: st.Text,
+		},
+	}
+}
+
+// approve holds the statement while people decide, at most the rule's
+// hold, and sets v's outcome.
+func (s *session) approve(ctx context.Context, v *verdict, st sqlclass.Statement, q *interlockv1.PGQuery) {
+	rec := v.rec
+	if s.h.cfg.Approvals == nil {
+		rec.Outcome, rec.ErrorCode, rec.Reason = interlockv1.Action_ACTION_DENY, CodeApprovalDenied, "no approval service on this node"
+		v.refusal = refusal(StateInsufficientPrivilege, CodeApprovalDenied, denyMessage(&v.d)+" (needs approval, and this node cannot ask for it)")
+		return
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", s.target.Name, s.database, s.upUser, st.Text)
+	h.Write(q.GetParameters().GetSha256())
+	op := st.Type
+	if len(st.Tables) > 0 {
+		op += " " + strings.Join(st.Tables, ", ")
+	}
+	held := time.Now()
+	res, err := s.h.cfg.Approvals.Approve(ctx, ApprovalRequest{
+		Identity: s.identity, Workload: s.c.Workload, Target: s.target.Name, Operation: op,
+		Summary: truncate(st.Text, 1024), Rule: rec.Rule, Fingerprint: h.Sum(nil),
+		Reason: s.startup.Get("application_name"), Approval: v.d.Approval, SessionID: s.sess.ID(), ExchangeID: v.id,
+	})
+	s.h.cfg.Observer.ApprovalWait(res.State, time.Since(held))
+	if err != nil {
+		rec.Outcome, rec.ErrorCode, rec.Reason = interlockv1.Action_ACTION_DENY, CodeApprovalPending, "approval service: "+err.Error()
+		v.refusal = refusal(StateInsufficientPrivilege, CodeApprovalPending, "approval could not be requested: "+err.Error())
+		return
+	}
+	rec.ApprovalId = res.ID
+	_ = s.sess.Approval(ctx, &interlockv1.ApprovalEvent{
+		ExchangeId: v.id, ApprovalId: res.ID, State: res.State, Approvers: res.Approvers, Comment: res.Comment, GrantUsed: res.GrantUsed,
+	})
+	switch res.State {
+	case interlockv1.ApprovalState_APPROVAL_STATE_APPROVED:
+		rec.Outcome = interlockv1.Action_ACTION_ALLOW
+	case interlockv1.ApprovalState_APPROVAL_STATE_DENIED, interlockv1.ApprovalState_APPROVAL_STATE_EXPIRED:
+		rec.Outcome, rec.ErrorCode = interlockv1.Action_ACTION_DENY, CodeApprovalDenied
+		msg := fmt.Sprintf("%s: approval %s was denied by %s", rec.Rule, res.ID, strings.Join(res.Approvers, ", "))
+		if res.State == interlockv1.ApprovalState_APPROVAL_STATE_EXPIRED {
+			msg = fmt.Sprintf("%s: approval %s expired without a decision", rec.Rule, res.ID)
+		}
+		if res.Comment != "" {
+			msg += " (" + res.Comment + ")"
+		}
+		v.refusal = refusal(StateInsufficientPrivilege, CodeApprovalDenied, msg)
+	default:
+		rec.Outcome, rec.ErrorCode = interlockv1.Action_ACTION_DENY, CodeApprovalPending
+		v.refusal = refusal(StateInsufficientPrivilege, CodeApprovalPending,
+			fmt.Sprintf("%s: approval %s is pending; run the same statement again once it is approved", rec.Rule, res.ID))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func action(a policy.Action) interlockv1.Action {
+	switch a {
+	case policy.Allow:
+		return interlockv1.Action_ACTION_ALLOW
+	case policy.Deny:
+		return interlockv1.Action_ACTION_DENY
+	case policy.Approve:
+		return interlockv1.Action_ACTION_APPROVE
+	}
+	return interlockv1.Action_ACTION_UNSPECIFIED
+}
+
+func ruleNames(rs []*policy.Rule) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Name
+	}
+	return out
+}
