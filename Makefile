@@ -18,13 +18,21 @@ PROTO_FILES := $(wildcard $(PROTO_DIR)/interlock/v1/*.proto)
 # The policy `make up` enforces.
 POLICY    ?= deploy/kubernetes/base/policy.yaml
 
-.PHONY: demo up all build generate generate-proto check-generated lint test bench deps clean
+IMAGE     ?= ghcr.io/interlockhq/interlock
+CONTAINER ?= $(shell command -v docker || command -v podman)
+
+.PHONY: demo up all build image generate generate-proto check-generated lint test bench deps clean
 
 all: build
 
 ## build: the interlock binary in bin/
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/interlock ./cmd/interlock
+
+## image: the container image the Kubernetes manifests run (needs docker or podman)
+image:
+	@test -n "$(CONTAINER)" || { echo "make image needs docker or podman" >&2; exit 1; }
+	$(CONTAINER) build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) .
 
 ## demo: the demo — fake Azure, an unmodified SDK agent, every outcome (as root)
 demo: deps build
