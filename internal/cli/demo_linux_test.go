@@ -24,7 +24,7 @@ func TestDemo(t *testing.T) {
 	defer cancel()
 	var out syncBuffer
 	err := Run(ctx, []string{"up", "--demo", "--listen", freeAddr(t), "--socket", filepath.Join(t.TempDir(), "node.sock"),
-		"--metrics-listen", freeAddr(t), "--pin-dir", pins, "--proxy-port", strings.Split(freeAddr(t), ":")[1]},
+		"--metrics-listen", freeAddr(t), "--control-metrics-listen", freeAddr(t), "--pin-dir", pins, "--proxy-port", strings.Split(freeAddr(t), ":")[1]},
 		strings.NewReader(""), &out, &out)
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())

@@ -73,7 +73,8 @@ Ctrl-C stops both; interception is removed unless --keep-interception.`,
 	fl.StringArrayVar(&f.node.units, "unit", nil, "a VM workload to intercept by systemd unit, NAME=UNIT (repeatable)")
 	fl.StringArrayVar(&f.node.failOpen, "fail-open", nil, "a workload NAME whose connections pass uninspected while the proxy is down (repeatable)")
 	fl.StringVar(&f.node.socket, "socket", nodeagent.DefaultSocket, "unix socket of the node's local API (used by interlock exec)")
-	fl.StringVar(&f.node.metricsListen, "metrics-listen", "127.0.0.1:9464", "address of /metrics, /healthz and /readyz (empty: off)")
+	fl.StringVar(&f.node.metricsListen, "metrics-listen", "127.0.0.1:9464", "address of the node's /metrics, /healthz and /readyz (empty: off)")
+	fl.StringVar(&f.control.metricsListen, "control-metrics-listen", "127.0.0.1:9465", "address of the control plane's /metrics, /healthz and /readyz (empty: off)")
 	fl.DurationVar(&f.node.spoolSync, "spool-sync-interval", nodeagent.DefaultSpoolSyncInterval, "how far behind the recording spool's fsyncs may run (0: fsync every event)")
 	fl.DurationVar(&f.node.drain, "drain-timeout", nodeagent.DefaultDrainTimeout, "how long connections in flight may finish when stopping")
 	return cmd
@@ -144,17 +145,20 @@ func (f *upFlags) run(ctx context.Context, g *globals, stdout io.Writer) error {
   admin credential:       %s
   policy:                 %s (watched; pushed again when it changes)
   CA bundle for workloads: %s
-  metrics and health:     http://%s/metrics, /healthz, /readyz
+  metrics and health:     node http://%s/metrics, /healthz, /readyz; control plane http://%s/metrics
   run an agent:           interlock exec --workload NAME -- CMD...
   watch approvals:        interlock approvals watch --server %s --ca %s --token-file %s
 `, addr, cp.ca.ControlCAPath(), adminTokenPath(f.control.dataDir), f.policyFile,
-		filepath.Join(state, nodeagent.WorkloadBundleFile), f.node.metricsListen,
+		filepath.Join(state, nodeagent.WorkloadBundleFile), f.node.metricsListen, f.control.metricsListen,
 		addr, cp.ca.ControlCAPath(), adminTokenPath(f.control.dataDir))
 
 	eg.Go(func() error { return n.Run(ctx) })
 	eg.Go(func() error { return n.Agent.ServeAPI(ctx, f.node.socket) })
 	if f.node.metricsListen != "" {
 		eg.Go(func() error { return serveHTTP(ctx, f.node.metricsListen, n.Agent.HealthHandler()) })
+	}
+	if f.control.metricsListen != "" {
+		eg.Go(func() error { return serveHTTP(ctx, f.control.metricsListen, cp.srv.HealthHandler()) })
 	}
 	eg.Go(func() error { return watchPolicyFile(ctx, pol, f.policyFile, doc, stdout) })
 	err = eg.Wait()

@@ -5,6 +5,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -55,14 +56,14 @@ func TestUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(dir, "node.sock")
-	metrics := freeAddr(t)
+	metrics, controlMetrics := freeAddr(t), freeAddr(t)
 	pins := bpftest.PinDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, []string{"up", "--policy", policyFile, "--data-dir", filepath.Join(dir, "data"), "--listen", freeAddr(t),
-			"--socket", sock, "--metrics-listen", metrics, "--pin-dir", pins, "--proxy-port", strings.Split(freeAddr(t), ":")[1]},
+			"--socket", sock, "--metrics-listen", metrics, "--control-metrics-listen", controlMetrics, "--pin-dir", pins, "--proxy-port", strings.Split(freeAddr(t), ":")[1]},
 			strings.NewReader(""), &out, &out)
 	}()
 	stopped := false
@@ -97,6 +98,15 @@ func TestUp(t *testing.T) {
 		}
 	}
 
+	// The control plane's metrics: one node enrolled, the policy pushed
+	// once.
+	cm := httpGet(t, "http://"+controlMetrics+"/metrics")
+	for _, want := range []string{"interlock_control_nodes 1\n", "interlock_control_policy_version 1\n"} {
+		if !strings.Contains(cm, want) {
+			t.Errorf("control plane /metrics lacks %q:\n%s", want, cm)
+		}
+	}
+
 	var execOut bytes.Buffer
 	if err := Run(context.Background(), []string{"exec", "--socket", sock, "--workload", "demo", "--", "sh", "-c", `cat "$SSL_CERT_FILE"`},
 		strings.NewReader(""), &execOut, &execOut); err != nil {
@@ -121,4 +131,19 @@ func TestUp(t *testing.T) {
 	if _, err := os.Stat(pins); !os.IsNotExist(err) {
 		t.Errorf("pins left at %s after stop: %v", pins, err)
 	}
+}
+
+// httpGet returns the body of a 200 answer to GET url.
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v\n%s", url, resp.StatusCode, err, b)
+	}
+	return string(b)
 }
