@@ -151,6 +151,7 @@ func benchThroughput(b *testing.B, paths []httpsPath) {
 		measured, all int
 		elapsed, cpu  time.Duration
 		syncs         uint64
+		syscalls      int64
 	}
 	tot := make([]total, len(paths))
 	for _, p := range paths {
@@ -164,14 +165,16 @@ func benchThroughput(b *testing.B, paths []httpsPath) {
 			l := p.load
 			l.Conns, l.Warmup, l.Duration = loadConns, loadWarmup, loadDuration
 			var c0, c1 time.Duration
+			var sc0, sc1 int64
 			if p.proxy != nil {
-				c0 = p.proxy.cpu(b)
+				c0, sc0 = p.proxy.cpu(b), p.proxy.rwSyscalls(b)
 			}
 			s0 := p.il.syncs()
 			r := runClient(b, l)
 			if p.proxy != nil {
-				c1 = p.proxy.cpu(b)
+				c1, sc1 = p.proxy.cpu(b), p.proxy.rwSyscalls(b)
 			}
+			tot[i].syscalls += sc1 - sc0
 			tot[i].syncs += p.il.syncs() - s0
 			tot[i].cpu += c1 - c0
 			tot[i].measured += r.Measured
@@ -192,6 +195,7 @@ func benchThroughput(b *testing.B, paths []httpsPath) {
 		b.ReportMetric(rate[p.name], p.name+"-req/s")
 		if p.proxy != nil {
 			b.ReportMetric(t.cpu.Seconds()/float64(t.all)*1000, p.name+"-cpu-s/1k-req")
+			b.ReportMetric(float64(t.syscalls)/float64(t.all), p.name+"-rw-syscalls/req")
 		}
 	}
 	b.ReportMetric(rate["interlock"]/rate["nginx"], "interlock/nginx")

@@ -161,6 +161,14 @@ func (n *nginx) peakRSS(b *testing.B) int64 {
 	return rss
 }
 
+func (n *nginx) rwSyscalls(b *testing.B) int64 {
+	c, err := rwSyscalls(n.pids(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
 func (n *nginx) resetPeak(b *testing.B) {
 	if err := resetPeakRSS(n.pids(b)); err != nil {
 		b.Fatal(err)

@@ -21,6 +21,7 @@ type proxyProc interface {
 	cpu(b *testing.B) time.Duration // user+system time so far
 	peakRSS(b *testing.B) int64     // bytes, since resetPeak
 	resetPeak(b *testing.B)
+	rwSyscalls(b *testing.B) int64 // read- and write-family system calls so far
 }
 
 // selfProc is this process, where Interlock runs.
@@ -30,6 +31,14 @@ func (selfProc) cpu(b *testing.B) time.Duration { return cpuTime(b) }
 
 func (selfProc) peakRSS(b *testing.B) int64 {
 	n, err := peakRSS([]int{0})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+func (selfProc) rwSyscalls(b *testing.B) int64 {
+	n, err := rwSyscalls([]int{0})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -127,6 +136,34 @@ func peakRSS(pids []int) (int64, error) {
 			return 0, fmt.Errorf("%s: VmHWM: %w", path, err)
 		}
 		sum += n << 10
+	}
+	return sum, nil
+}
+
+// rwSyscalls returns the read- and write-family system calls of pids so
+// far (syscr + syscw of /proc/PID/io), summed. pid 0 is this process.
+func rwSyscalls(pids []int) (int64, error) {
+	var sum int64
+	for _, p := range pids {
+		path := "/proc/self/io"
+		if p != 0 {
+			path = fmt.Sprintf("/proc/%d/io", p)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return 0, err
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			k, v, _ := strings.Cut(line, ": ")
+			if k != "syscr" && k != "syscw" {
+				continue
+			}
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %s: %w", path, k, err)
+			}
+			sum += n
+		}
 	}
 	return sum, nil
 }

@@ -56,6 +56,25 @@ func TestProcReaders(t *testing.T) {
 			t.Errorf("peakRSS(%v) = %d, %v", pids, rss, err)
 		}
 	}
+	// 100 writes to a pipe are at least 100 write-family system calls.
+	before, err := rwSyscalls([]int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	for range 100 {
+		if _, err := w.Write([]byte{1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after, err := rwSyscalls([]int{0}); err != nil || after-before < 100 {
+		t.Errorf("rwSyscalls rose by %d after 100 writes (%v)", after-before, err)
+	}
 	if _, err := procCPU([]int{1 << 30}); err == nil {
 		t.Error("procCPU of a pid that does not exist: no error")
 	}
