@@ -188,7 +188,7 @@ func (h *Handler) serve(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Diale
 	st := tc.ConnectionState()
 	sess, err := h.cfg.Recorder.Open(ctx, &interlockv1.SessionOpen{
 		Node:                h.cfg.Node,
-		Workload:            recordWorkload(c, h.cfg.Node),
+		Workload:            record.Workload(c, h.cfg.Node),
 		OriginalDestination: c.Original.Dst.String(),
 		ClientAddress:       c.RemoteAddr().String(),
 		Protocol:            interlockv1.Protocol_PROTOCOL_HTTPS,
@@ -239,20 +239,6 @@ func (h *Handler) serveH2(ctx context.Context, cs *conn, dial l7proxy.Dialer) {
 	case <-ctx.Done():
 		cs.tls.Close()
 		<-cs.done
-	}
-}
-
-// recordWorkload is the recorded form of the connection's workload.
-func recordWorkload(c *l7proxy.Conn, node string) *interlockv1.Workload {
-	w := c.Workload
-	kind := interlockv1.Workload_KIND_VM
-	if w.Kind == "pod" {
-		kind = interlockv1.Workload_KIND_POD
-	}
-	return &interlockv1.Workload{
-		Kind: kind, Name: w.Name, Namespace: w.Namespace, ServiceAccount: w.ServiceAccount, PodUid: w.PodUID,
-		Unit: w.Unit, CgroupId: c.Original.CgroupID, CgroupPath: w.CgroupPath,
-		Pid: c.Original.PID, Uid: c.Original.UID, Node: node,
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/interlockhq/interlock/l7proxy/mask"
 	"github.com/interlockhq/interlock/l7proxy/policy"
 	"github.com/interlockhq/interlock/l7proxy/record"
+	"github.com/interlockhq/interlock/l7proxy/record/recordtest"
 	"github.com/interlockhq/interlock/l7proxy/tlsterm"
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 	"github.com/interlockhq/interlock/test/azurefake"
@@ -34,30 +35,11 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// memSink keeps recorded events in memory.
-type memSink struct {
-	mu  sync.Mutex
-	evs []*interlockv1.SessionEvent
-}
-
-func (s *memSink) Append(_ context.Context, evs []*interlockv1.SessionEvent) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.evs = append(s.evs, evs...)
-	return nil
-}
-
-func (s *memSink) events() []*interlockv1.SessionEvent {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*interlockv1.SessionEvent(nil), s.evs...)
-}
-
 // fixture is a Handler in front of azurefake.
 type fixture struct {
 	srv      *azurefake.Server
 	h        *Handler
-	sink     *memSink
+	sink     *recordtest.MemSink
 	nodeCA   *testca.CA
 	proxy    net.Listener
 	agentTok string
@@ -136,7 +118,7 @@ func newFixtureWith(t *testing.T, policyFor func(issuer string) string) *fixture
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &memSink{}
+	sink := &recordtest.MemSink{}
 	h, err := New(Config{
 		Node:      "node-a",
 		Policy:    func() *policy.Bundle { return bundle },
@@ -312,10 +294,11 @@ func TestHandlerAllowDenyRefuse(t *testing.T) {
 			if !sawAgent {
 				t.Error("azurefake never saw the agent's own token with credential: passthrough")
 			}
-			closeAndWait(t, c, f.sink)
-			checkRecording(t, f.sink.events(), f.agentTok)
+			c.CloseIdleConnections()
+			f.sink.WaitClosed(t)
+			checkRecording(t, f.sink.Events(), f.agentTok)
 			var denied bool
-			for _, e := range f.sink.events() {
+			for _, e := range f.sink.Events() {
 				if d := e.GetDecision(); d != nil && d.Rule == "no-rg-delete" && d.ErrorCode == CodeDisallowed {
 					denied = true
 				}
@@ -348,8 +331,9 @@ func TestHandlerInjectsNodeCredential(t *testing.T) {
 			t.Errorf("azurefake saw appid %v, want only the node's %s", r.Claims["appid"], node)
 		}
 	}
-	closeAndWait(t, c, f.sink)
-	checkRecording(t, f.sink.events(), f.agentTok)
+	c.CloseIdleConnections()
+	f.sink.WaitClosed(t)
+	checkRecording(t, f.sink.Events(), f.agentTok)
 }
 
 // TestHandlerPassesNonTargets: a TLS connection whose SNI is not a target
@@ -364,7 +348,7 @@ func TestHandlerPassesNonTargets(t *testing.T) {
 	if issuer := tc.ConnectionState().PeerCertificates[0].Issuer.CommonName; issuer != f.srv.CA().Cert.Subject.CommonName {
 		t.Errorf("non-target certificate issued by %q, want Azure's (passthrough, no termination)", issuer)
 	}
-	if len(f.sink.events()) != 0 {
+	if len(f.sink.Events()) != 0 {
 		t.Errorf("a passthrough connection was recorded as an https session")
 	}
 }
@@ -420,30 +404,6 @@ func bpfOriginal(dst netip.AddrPort) bpf.Original {
 	return bpf.Original{Dst: dst, PID: 4242, UID: 1000}
 }
 
-// closeAndWait closes the client's connections and waits until every
-// recorded session has its close event.
-func closeAndWait(t *testing.T, c *http.Client, s *memSink) {
-	t.Helper()
-	c.CloseIdleConnections()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		open := map[string]bool{}
-		for _, e := range s.events() {
-			if e.GetOpen() != nil {
-				open[e.SessionId] = true
-			}
-			if e.GetClose() != nil {
-				delete(open, e.SessionId)
-			}
-		}
-		if len(open) == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Error("sessions still open 10 s after the client closed its connections")
-}
-
 // TestHandlerMasksStorageKeys: listKeys answers with every key value
 // masked (a JSON path rule), regenerateKey's keys are caught by the
 // storage key detector, the JSON stays valid, and the real values appear
@@ -484,10 +444,11 @@ func TestHandlerMasksStorageKeys(t *testing.T) {
 					}
 				}
 			}
-			closeAndWait(t, c, f.sink)
+			c.CloseIdleConnections()
+			f.sink.WaitClosed(t)
 			real = append(real, f.realKeys(t, base+"listKeys?api-version=2025-01-01")...) // after regenerateKey
 			var masked int
-			for _, e := range f.sink.events() {
+			for _, e := range f.sink.Events() {
 				b, _ := proto.Marshal(e)
 				for _, k := range real {
 					if strings.Contains(string(b), k) {
@@ -566,9 +527,10 @@ func TestHandlerFailMode(t *testing.T) {
 			f := newFixtureWith(t, func(iss string) string { return fmt.Sprintf(failModePolicy, mode, iss) })
 			c := f.client(true)
 			resp, body := f.do(t, c, "GET", "https://management.azure.com/subscriptions/"+f.srv.SubscriptionID()+"/resourcegroups?api-version=2025-04-01", f.agentTok)
-			closeAndWait(t, c, f.sink)
+			c.CloseIdleConnections()
+			f.sink.WaitClosed(t)
 			var reason string
-			for _, e := range f.sink.events() {
+			for _, e := range f.sink.Events() {
 				if d := e.GetDecision(); d != nil {
 					reason = d.GetReason()
 				}

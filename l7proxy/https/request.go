@@ -119,10 +119,7 @@ func (x *exchange) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		req.Identity = id
-		recReq.Identity = &interlockv1.Identity{
-			Issuer: id.Issuer, Subject: id.Subject, AppId: id.AppID, ObjectId: id.ObjectID, TenantId: id.Tenant,
-			Groups: id.Groups, Roles: id.Roles,
-		}
+		recReq.Identity = record.Identity(id)
 	}
 
 	// Policy.
@@ -154,7 +151,7 @@ func (x *exchange) serve(w http.ResponseWriter, r *http.Request) {
 		x.fail(w, http.StatusServiceUnavailable, CodeUpstream, "recording failed: refused (nothing unrecorded passes)")
 		return
 	}
-	recDec := &interlockv1.Decision{ExchangeId: x.id, Action: action(d.Action), Outcome: action(d.Action), Message: d.Message, Matched: ruleNames(d.Matched), Reason: failOpen}
+	recDec := &interlockv1.Decision{ExchangeId: x.id, Action: record.Action(d.Action), Outcome: record.Action(d.Action), Message: d.Message, Matched: record.RuleNames(d.Matched), Reason: failOpen}
 	if d.Rule != nil {
 		recDec.Rule = d.Rule.Name
 	}
@@ -500,26 +497,6 @@ func denyMessage(d policy.Decision) string {
 		return name + ": request not allowed by policy"
 	}
 	return name + ": " + d.Message
-}
-
-func action(a policy.Action) interlockv1.Action {
-	switch a {
-	case policy.Allow:
-		return interlockv1.Action_ACTION_ALLOW
-	case policy.Deny:
-		return interlockv1.Action_ACTION_DENY
-	case policy.Approve:
-		return interlockv1.Action_ACTION_APPROVE
-	}
-	return interlockv1.Action_ACTION_UNSPECIFIED
-}
-
-func ruleNames(rs []*policy.Rule) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.Name
-	}
-	return out
 }
 
 func azureOp(a policy.ARM) *interlockv1.AzureOperation {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/interlockhq/interlock/l7proxy/pgwire"
 	"github.com/interlockhq/interlock/l7proxy/policy"
+	"github.com/interlockhq/interlock/l7proxy/record"
 	"github.com/interlockhq/interlock/l7proxy/sqlclass"
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 )
@@ -88,7 +89,7 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 			}
 		}
 	}
-	rec.Action, rec.Outcome, rec.Message, rec.Matched, rec.Reason = action(v.d.Action), action(v.d.Action), v.d.Message, ruleNames(v.d.Matched), failOpen
+	rec.Action, rec.Outcome, rec.Message, rec.Matched, rec.Reason = record.Action(v.d.Action), record.Action(v.d.Action), v.d.Message, record.RuleNames(v.d.Matched), failOpen
 	if v.d.Rule != nil {
 		rec.Rule = v.d.Rule.Name
 	}
@@ -183,24 +184,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-func action(a policy.Action) interlockv1.Action {
-	switch a {
-	case policy.Allow:
-		return interlockv1.Action_ACTION_ALLOW
-	case policy.Deny:
-		return interlockv1.Action_ACTION_DENY
-	case policy.Approve:
-		return interlockv1.Action_ACTION_APPROVE
-	}
-	return interlockv1.Action_ACTION_UNSPECIFIED
-}
-
-func ruleNames(rs []*policy.Rule) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.Name
-	}
-	return out
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/interlockhq/interlock/l7proxy/mask"
 	"github.com/interlockhq/interlock/l7proxy/policy"
 	"github.com/interlockhq/interlock/l7proxy/record"
+	"github.com/interlockhq/interlock/l7proxy/record/recordtest"
 	"github.com/interlockhq/interlock/l7proxy/tlsterm"
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 	"github.com/interlockhq/interlock/test/azurefake"
@@ -85,7 +86,7 @@ type fixture struct {
 	dsn      string // direct, as the owner, to the test's database
 	database string
 	h        *Handler
-	sink     *memSink
+	sink     *recordtest.MemSink
 	nodeCA   *testca.CA
 	caFile   string // the node CA, for psql
 	proxy    net.Listener
@@ -141,7 +142,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 			return d.DialContext(ctx, network, az.Addr().String())
 		},
 	}}
-	sink := &memSink{}
+	sink := &recordtest.MemSink{}
 	f := &fixture{srv: srv, dsn: dsn, database: cfg.Database, sink: sink, nodeCA: nodeCA, caFile: caFile, az: az,
 		approver: &fakeApprover{}, nodePass: o.nodePassword}
 	f.h, err = New(Config{
@@ -273,47 +274,6 @@ func (f *fixture) psqlArgs(user, password string) (env []string, conninfo string
 	port := f.proxy.Addr().(*net.TCPAddr).Port
 	env = append(os.Environ(), "PGPASSWORD="+password, "PGSSLROOTCERT="+f.caFile, "PGCONNECT_TIMEOUT=10")
 	return env, fmt.Sprintf("host=%s hostaddr=127.0.0.1 port=%d user=%s dbname=%s sslmode=verify-full", dbName, port, user, f.database)
-}
-
-// memSink keeps recorded events in memory.
-type memSink struct {
-	mu  sync.Mutex
-	evs []*interlockv1.SessionEvent
-}
-
-func (s *memSink) Append(_ context.Context, evs []*interlockv1.SessionEvent) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.evs = append(s.evs, evs...)
-	return nil
-}
-
-func (s *memSink) events() []*interlockv1.SessionEvent {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*interlockv1.SessionEvent(nil), s.evs...)
-}
-
-// waitClosed waits until every recorded session has its close event.
-func (s *memSink) waitClosed(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		open := map[string]bool{}
-		for _, e := range s.events() {
-			if e.GetOpen() != nil {
-				open[e.SessionId] = true
-			}
-			if e.GetClose() != nil {
-				delete(open, e.SessionId)
-			}
-		}
-		if len(open) == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Error("sessions still open 10 s after the clients closed")
 }
 
 // checkRecording: every session opens first, closes last, with gap-free

@@ -77,8 +77,8 @@ func TestSelectMasked(t *testing.T) {
 		t.Errorf("events: %q %v", what, err)
 	}
 	c.Close(t.Context())
-	f.sink.waitClosed(t)
-	evs := f.sink.events()
+	f.sink.WaitClosed(t)
+	evs := f.sink.Events()
 	checkRecording(t, evs, realEmail, realCard, "4111111111111111", f.srv.Password())
 	var results, masked, byColumn int
 	for _, e := range evs {
@@ -124,9 +124,9 @@ func TestDropDenied(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(out)) != maskedValue+"\n"+maskedValue {
 		t.Errorf("psql SELECT: %v\n%s", err, out)
 	}
-	f.sink.waitClosed(t)
+	f.sink.WaitClosed(t)
 	var sqlstate string
-	for _, e := range f.sink.events() {
+	for _, e := range f.sink.Events() {
 		if r := e.GetPgResult(); r.GetError() != nil && r.GetFromProxy() {
 			sqlstate = r.GetError().GetSqlstate()
 		}
@@ -276,8 +276,8 @@ func TestForgedTokenRefused(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "token does not verify") {
 		t.Errorf("psql with a forged token: %v\n%s", err, out)
 	}
-	f.sink.waitClosed(t)
-	checkRecording(t, f.sink.events(), forged)
+	f.sink.WaitClosed(t)
+	checkRecording(t, f.sink.Events(), forged)
 }
 
 // connectionsReceived counts the server's "connection received" log lines.
@@ -334,10 +334,10 @@ func TestInjectCredential(t *testing.T) {
 		t.Errorf("plain password to an inject target: %v", err)
 	}
 	c.Close(t.Context())
-	f.sink.waitClosed(t)
-	checkRecording(t, f.sink.events(), tok, nodePass)
+	f.sink.WaitClosed(t)
+	checkRecording(t, f.sink.Events(), tok, nodePass)
 	var verified, opened bool
-	for _, e := range f.sink.events() {
+	for _, e := range f.sink.Events() {
 		if d := e.GetDecision(); d != nil && strings.Contains(d.Reason, "token verified") && strings.Contains(d.Reason, "injected for user "+nodeUser) {
 			verified = true
 		}

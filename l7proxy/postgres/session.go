@@ -125,11 +125,11 @@ func (h *Handler) session(ctx context.Context, c *l7proxy.Conn, tc *tls.Conn, di
 
 	st := tc.ConnectionState()
 	s.sess, err = h.cfg.Recorder.Open(ctx, &interlockv1.SessionOpen{
-		Node: h.cfg.Node, Workload: recordWorkload(c, h.cfg.Node), OriginalDestination: c.Original.Dst.String(),
+		Node: h.cfg.Node, Workload: record.Workload(c, h.cfg.Node), OriginalDestination: c.Original.Dst.String(),
 		ClientAddress: c.RemoteAddr().String(), Protocol: interlockv1.Protocol_PROTOCOL_POSTGRES,
 		Target: target.Name, ServerName: name,
 		ClientTls: &interlockv1.TLSInfo{Version: tls.VersionName(st.Version), CipherSuite: tls.CipherSuiteName(st.CipherSuite), Alpn: st.NegotiatedProtocol},
-		Identity:  recordIdentity(s.identity), Database: s.database, User: s.user,
+		Identity:  record.Identity(s.identity), Database: s.database, User: s.user,
 	})
 	if err != nil {
 		s.fatal(fatal(StateConnectionFailure, "interlock: recording failed: refused (nothing unrecorded passes)"))
@@ -292,32 +292,6 @@ func (s *session) fatal(e *pgwire.ErrorResponse) {
 		return
 	}
 	s.fatalOnce.Do(func() { _ = s.writeClient(e.Encode(nil)) })
-}
-
-// recordIdentity is the recorded form of a verified identity; nil when
-// the client proved none.
-func recordIdentity(id policy.Identity) *interlockv1.Identity {
-	if id.Issuer == "" && id.Subject == "" && id.AppID == "" {
-		return nil
-	}
-	return &interlockv1.Identity{
-		Issuer: id.Issuer, Subject: id.Subject, AppId: id.AppID, ObjectId: id.ObjectID, TenantId: id.Tenant,
-		Groups: id.Groups, Roles: id.Roles,
-	}
-}
-
-// recordWorkload is the recorded form of the connection's workload.
-func recordWorkload(c *l7proxy.Conn, node string) *interlockv1.Workload {
-	w := c.Workload
-	kind := interlockv1.Workload_KIND_VM
-	if w.Kind == "pod" {
-		kind = interlockv1.Workload_KIND_POD
-	}
-	return &interlockv1.Workload{
-		Kind: kind, Name: w.Name, Namespace: w.Namespace, ServiceAccount: w.ServiceAccount, PodUid: w.PodUID,
-		Unit: w.Unit, CgroupId: c.Original.CgroupID, CgroupPath: w.CgroupPath,
-		Pid: c.Original.PID, Uid: c.Original.UID, Node: node,
-	}
 }
 
 // noObserver counts nothing.
