@@ -158,20 +158,14 @@ type Describe struct {
 }
 
 // Decode decodes a Describe body.
-func (m *Describe) Decode(body []byte) error {
-	c := newCursor(body)
-	m.Kind = c.u8()
-	m.Name = c.cstr()
-	if !c.done() || (m.Kind != 'S' && m.Kind != 'P') {
-		return malformed("Describe", "bad layout or kind")
-	}
-	return nil
+func (m *Describe) Decode(body []byte) (err error) {
+	m.Kind, m.Name, err = decodeKindName("Describe", body)
+	return err
 }
 
 // Encode appends the message.
 func (m *Describe) Encode(dst []byte) []byte {
-	dst, off := begin(dst, TypeDescribe)
-	return finish(appendCStr(append(dst, m.Kind), m.Name), off)
+	return encodeKindName(dst, TypeDescribe, m.Kind, m.Name)
 }
 
 // Close closes a prepared statement (Kind 'S') or portal ('P').
@@ -181,20 +175,33 @@ type Close struct {
 }
 
 // Decode decodes a Close body.
-func (m *Close) Decode(body []byte) error {
-	c := newCursor(body)
-	m.Kind = c.u8()
-	m.Name = c.cstr()
-	if !c.done() || (m.Kind != 'S' && m.Kind != 'P') {
-		return malformed("Close", "bad layout or kind")
-	}
-	return nil
+func (m *Close) Decode(body []byte) (err error) {
+	m.Kind, m.Name, err = decodeKindName("Close", body)
+	return err
 }
 
 // Encode appends the message.
 func (m *Close) Encode(dst []byte) []byte {
-	dst, off := begin(dst, TypeClose)
-	return finish(appendCStr(append(dst, m.Kind), m.Name), off)
+	return encodeKindName(dst, TypeClose, m.Kind, m.Name)
+}
+
+// decodeKindName decodes the body Describe and Close share: a kind ('S'
+// a prepared statement, 'P' a portal) and a name.
+func decodeKindName(msg string, body []byte) (kind byte, name string, err error) {
+	c := newCursor(body)
+	kind = c.u8()
+	name = c.cstr()
+	if !c.done() || (kind != 'S' && kind != 'P') {
+		return 0, "", malformed(msg, "bad layout or kind")
+	}
+	return kind, name, nil
+}
+
+// encodeKindName appends a message of type typ with Describe and Close's
+// body.
+func encodeKindName(dst []byte, typ, kind byte, name string) []byte {
+	dst, off := begin(dst, typ)
+	return finish(appendCStr(append(dst, kind), name), off)
 }
 
 // Execute runs a portal, returning at most MaxRows rows (0: all).
