@@ -143,15 +143,7 @@ func startEnv(t *testing.T, spec envSpec) *httpsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- node.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("node: %v", err)
-		}
-	})
+	runNode(t, node)
 
 	admin := p.Person(p.Token("alice", plane.GroupAdmins))
 	if _, err := interlockv1.NewPolicyServiceClient(admin).Push(t.Context(), &interlockv1.PushPolicyRequest{
@@ -454,4 +446,18 @@ func freeLoopbackPort(t *testing.T) uint16 {
 	}
 	t.Fatal("no free port")
 	return 0
+}
+
+// runNode runs node until the test ends, and fails the test if it
+// stopped with an error.
+func runNode(t *testing.T, node *nodeagent.Node) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- node.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node: %v", err)
+		}
+	})
 }

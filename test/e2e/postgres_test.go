@@ -101,15 +101,7 @@ func TestPostgresAcceptance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- node.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("node: %v", err)
-		}
-	})
+	runNode(t, node)
 	admin := p.Person(p.Token("alice", plane.GroupAdmins))
 	if _, err := interlockv1.NewPolicyServiceClient(admin).Push(t.Context(), &interlockv1.PushPolicyRequest{
 		Documents: []*interlockv1.PolicyDocument{{Name: "crm.yaml", Yaml: fmt.Appendf(nil, pgPolicy, fmt.Sprintf("%s:%d", crmHost, srv.Port()))}},
