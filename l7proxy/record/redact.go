@@ -51,8 +51,34 @@ func (r *Redactor) IsCredential(name string) bool {
 			return true
 		}
 	}
-	// Word by word, in any case, without lowering a copy of the name:
-	// this runs for every header of every recorded message.
+	// This runs twice for every header of every recorded message: the
+	// common names are looked up, the others checked word by word, in any
+	// case, without lowering a copy of the name.
+	if cred, ok := commonHeaders[name]; ok {
+		return cred
+	}
+	return isCredentialName(name)
+}
+
+// commonHeaders says of the canonical names most requests and responses
+// carry whether they are credentials (what the word check would say).
+var commonHeaders = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range []string{
+		"Accept", "Accept-Encoding", "Accept-Language", "Cache-Control", "Connection", "Content-Encoding",
+		"Content-Length", "Content-Type", "Date", "Etag", "Expires", "Host", "Location", "Pragma", "Retry-After",
+		"Server", "Strict-Transport-Security", "Traceparent", "User-Agent", "Vary", "X-Content-Type-Options",
+		"X-Ms-Client-Request-Id", "X-Ms-Correlation-Request-Id", "X-Ms-Request-Id", "X-Ms-Routing-Request-Id",
+		"X-Ms-Ratelimit-Remaining-Subscription-Reads", "X-Ms-Ratelimit-Remaining-Subscription-Writes",
+		"X-Ms-Version", "Azure-Asyncoperation", "Authorization", "Cookie", "Set-Cookie", "Www-Authenticate",
+	} {
+		m[n] = isCredentialName(n)
+	}
+	return m
+}()
+
+// isCredentialName checks name word by word.
+func isCredentialName(name string) bool {
 	for len(name) > 0 {
 		w, rest, _ := strings.Cut(name, "-")
 		if isCredentialWord(w) {

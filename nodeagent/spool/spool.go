@@ -147,6 +147,9 @@ func (s *Spool) Append(ctx context.Context, evs []*interlockv1.SessionEvent) err
 		}
 	}
 	r.frames = make([]byte, 0, size)
+	// Size has just cached every message's size: marshal with it rather
+	// than size each message again.
+	mo.UseCachedSize = true
 	for i, ev := range evs {
 		start := len(r.frames)
 		// Marshal after a placeholder header, then fill the header in.
