@@ -90,8 +90,7 @@ type Agent struct {
 	connCtx     context.Context
 	cancelConns context.CancelFunc
 
-	metrics *metrics
-	health  *health
+	monitor // metrics and readiness
 
 	loops    sync.WaitGroup // accept loops
 	conns    sync.WaitGroup // connections being served
@@ -138,7 +137,7 @@ func New(cfg Config) (_ *Agent, err error) {
 	a.connCtx, a.cancelConns = context.WithCancel(context.Background())
 	a.health = newHealth(CondBPF, CondListeners, CondWorkloads)
 	a.health.set(CondBPF, true)
-	a.metrics = newMetrics(objs, func() int { return len(a.Workloads()) })
+	a.metrics = newMetrics(func() int { return len(a.Workloads()) }, &bpfCollector{objs: objs})
 	defer func() {
 		if err != nil {
 			a.cancelConns()

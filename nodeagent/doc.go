@@ -12,6 +12,13 @@
 // fail at once (EPERM), unless the workload is fail-open. The next Agent
 // takes the pins over.
 //
+// Proxy mode (NewProxyMode) is the explicit fallback where eBPF cannot be
+// attached: workloads reach the node through HTTPS_PROXY and local
+// PostgreSQL listeners, and each connection's process and workload are
+// told from /proc. A Node (NewNode) runs either interception layer with
+// the same enforcement behind it (NodeConfig.Proxy chooses); in proxy mode
+// nothing stops a workload that ignores HTTPS_PROXY.
+//
 // The local API (a root-only unix socket) lets `interlock exec` register a
 // new VM workload for the command it runs.
 package nodeagent

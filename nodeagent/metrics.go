@@ -6,6 +6,7 @@
 package nodeagent
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/interlockhq/interlock/bpf"
+	"github.com/interlockhq/interlock/l7proxy"
 )
 
 // Readiness conditions: the agent is ready when all hold.
@@ -33,7 +35,10 @@ type metrics struct {
 	bytes       *prometheus.CounterVec // by workload, direction
 }
 
-func newMetrics(objs *bpf.Objects, workloads func() int) *metrics {
+// newMetrics makes the metrics of an interception layer: workloads counts
+// the workloads it tells apart, and extra are its own collectors (the BPF
+// Agent's kernel counters).
+func newMetrics(workloads func() int, extra ...prometheus.Collector) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		connections: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -46,17 +51,37 @@ func newMetrics(objs *bpf.Objects, workloads func() int) *metrics {
 		}, []string{"workload", "direction"}),
 	}
 	m.reg.MustRegister(m.connections, m.bytes,
-		&bpfCollector{objs: objs, workloads: workloads},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "interlock", Subsystem: "node", Name: "workloads",
+			Help: "Workloads the agent intercepts (in proxy mode: tells apart).",
+		}, func() float64 { return float64(workloads()) }),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(extra...)
 	return m
+}
+
+// handled counts a connection served by the Handle hook.
+func (m *metrics) handled(workload string) {
+	m.connections.WithLabelValues(workload, "handled").Inc()
+}
+
+// passed counts a connection passed through uninspected, with what
+// passthrough returned.
+func (m *metrics) passed(workload string, st l7proxy.PassStats, err error) {
+	outcome := "passthrough"
+	if errors.Is(err, errDial) {
+		outcome = "dial_error"
+	}
+	m.connections.WithLabelValues(workload, outcome).Inc()
+	m.bytes.WithLabelValues(workload, "from_client").Add(float64(st.FromClient))
+	m.bytes.WithLabelValues(workload, "to_client").Add(float64(st.ToClient))
 }
 
 // bpfCollector reads the kernel's counters and map occupancy at scrape
 // time.
 type bpfCollector struct {
-	objs      *bpf.Objects
-	workloads func() int
+	objs *bpf.Objects
 }
 
 var (
@@ -64,18 +89,14 @@ var (
 		"TCP connects seen by the interception programs, by verdict.", []string{"verdict"}, nil)
 	bpfMapDesc = prometheus.NewDesc("interlock_node_bpf_map_entries",
 		"Live entries in each interception map.", []string{"map"}, nil)
-	workloadsDesc = prometheus.NewDesc("interlock_node_workloads",
-		"Workloads the agent intercepts.", nil, nil)
 )
 
 func (c *bpfCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- bpfConnectsDesc
 	ch <- bpfMapDesc
-	ch <- workloadsDesc
 }
 
 func (c *bpfCollector) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(workloadsDesc, prometheus.GaugeValue, float64(c.workloads()))
 	if cs, err := c.objs.Counters(); err == nil {
 		for _, v := range []struct {
 			verdict string
@@ -132,37 +153,45 @@ func (h *health) missing() []string {
 	return out
 }
 
-// Require adds a readiness condition that must be met with SetReady (the
-// control client adds "policy": a policy bundle is loaded).
-func (a *Agent) Require(cond string) {
-	a.health.mu.Lock()
-	defer a.health.mu.Unlock()
-	if !slices.Contains(a.health.want, cond) {
-		a.health.want = append(a.health.want, cond)
+// monitor is an interception layer's metrics and readiness, served by
+// HealthHandler: the Agent's and the ProxyAgent's. Its methods are safe
+// for concurrent use.
+type monitor struct {
+	metrics *metrics
+	health  *health
+}
+
+// Require adds a readiness condition that must be met with SetReady (a
+// Node adds "policy": a policy bundle is loaded).
+func (m *monitor) Require(cond string) {
+	m.health.mu.Lock()
+	defer m.health.mu.Unlock()
+	if !slices.Contains(m.health.want, cond) {
+		m.health.want = append(m.health.want, cond)
 	}
 }
 
 // Ready reports whether every readiness condition holds.
-func (a *Agent) Ready() bool { return len(a.health.missing()) == 0 }
+func (m *monitor) Ready() bool { return len(m.health.missing()) == 0 }
 
 // SetReady marks a readiness condition as holding or not.
-func (a *Agent) SetReady(cond string, ok bool) { a.health.set(cond, ok) }
+func (m *monitor) SetReady(cond string, ok bool) { m.health.set(cond, ok) }
 
 // Registry is the agent's Prometheus registry, for collectors of other
 // node components (spool, policy, certificates).
-func (a *Agent) Registry() *prometheus.Registry { return a.metrics.reg }
+func (m *monitor) Registry() *prometheus.Registry { return m.metrics.reg }
 
 // HealthHandler serves /metrics, /healthz (the process serves) and
 // /readyz (200 when every readiness condition holds, else 503 naming
 // those that do not).
-func (a *Agent) HealthHandler() http.Handler {
+func (m *monitor) HealthHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if miss := a.health.missing(); len(miss) > 0 {
+		if miss := m.health.missing(); len(miss) > 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, "not ready: %s\n", strings.Join(miss, ", "))
 			return

@@ -2,7 +2,7 @@
 
 // Node: the whole node runtime — enrolment with the control plane, policy,
 // approvals, the session spool and its upload, and the inspecting proxy
-// behind the interception.
+// behind the interception (the BPF Agent, or proxy mode's ProxyAgent).
 
 package nodeagent
 
@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/interlockhq/interlock/l7proxy"
@@ -46,8 +48,14 @@ const DefaultSpoolSyncInterval = 20 * time.Millisecond
 // NodeConfig configures a full node. It must not change once passed to
 // NewNode.
 type NodeConfig struct {
-	// Agent configures interception; its Handle is set by the node.
+	// Agent configures interception; its Handle and CABundle are set by
+	// the node. Ignored when Proxy is set.
 	Agent Config
+	// Proxy, when not nil, runs the node in proxy mode instead of with BPF
+	// interception: workloads reach its listeners with HTTPS_PROXY and
+	// PostgreSQL routes, and the same enforcement stands behind them. Its
+	// Handle is set by the node, and its Logger is the node's.
+	Proxy *ProxyConfig
 	// StateDir holds the node's identity, policy cache, spool and the
 	// workloads' CA bundle.
 	StateDir string
@@ -66,11 +74,29 @@ type NodeConfig struct {
 	Spool spool.Options
 }
 
-// Node is a running node: an Agent plus everything the inspecting proxy
-// needs.
+// interceptor is what a Node needs from its interception layer (the BPF
+// Agent, or proxy mode's ProxyAgent), which hands every connection to
+// Node.Handle: Run serves until ctx is done; the readiness conditions and
+// the metrics registry are shared with the node's components.
+type interceptor interface {
+	Run(ctx context.Context) error
+	Require(cond string)
+	SetReady(cond string, ok bool)
+	Ready() bool
+	Registry() *prometheus.Registry
+	HealthHandler() http.Handler
+}
+
+// Node is a running node: an interception layer plus everything the
+// inspecting proxy needs.
 type Node struct {
-	cfg      NodeConfig
-	Agent    *Agent
+	cfg NodeConfig
+	// Agent is the BPF interception; nil in proxy mode.
+	Agent *Agent
+	// Proxy is proxy mode's listeners; nil unless NodeConfig.Proxy is set.
+	Proxy    *ProxyAgent
+	icept    interceptor // Agent or Proxy
+	log      *slog.Logger
 	client   *controlclient.Client
 	policy   *controlclient.PolicyWatcher
 	appr     *controlclient.Approvals
@@ -94,6 +120,12 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 		return nil, fmt.Errorf("nodeagent: state dir: %w", err)
 	}
 	log := cfg.Agent.Logger
+	if cfg.Proxy != nil {
+		log = cfg.Proxy.Logger
+	}
+	if log == nil {
+		log = slog.Default()
+	}
 	if cfg.Control.Logger == nil {
 		cfg.Control.Logger = log
 	}
@@ -103,7 +135,7 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 		return nil, fmt.Errorf("nodeagent: %w", err)
 	}
 	cfg.Control.Identity = id
-	n := &Node{cfg: cfg, tokens: map[string]identity.TokenSource{}}
+	n := &Node{cfg: cfg, log: log, tokens: map[string]identity.TokenSource{}}
 	var closers []func()
 	defer func() {
 		if err != nil {
@@ -134,15 +166,26 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("nodeagent: leaf minter: %w", err)
 	}
-	agentCfg := cfg.Agent
-	agentCfg.CABundle = bundleFile
-	agentCfg.Handle = n.Handle
-	if n.Agent, err = New(agentCfg); err != nil {
-		return nil, err
+	if cfg.Proxy != nil {
+		pc := *cfg.Proxy
+		pc.Handle, pc.Logger = n.Handle, log
+		if n.Proxy, err = NewProxyMode(pc); err != nil {
+			return nil, err
+		}
+		closers = append(closers, n.Proxy.abandon)
+		n.icept = n.Proxy
+	} else {
+		agentCfg := cfg.Agent
+		agentCfg.CABundle = bundleFile
+		agentCfg.Handle = n.Handle
+		if n.Agent, err = New(agentCfg); err != nil {
+			return nil, err
+		}
+		n.icept = n.Agent
 	}
-	n.Agent.Require(CondPolicy)
+	n.icept.Require(CondPolicy)
 	var policyVersion atomic.Uint64
-	n.Agent.Registry().MustRegister(&nodeCollector{
+	n.icept.Registry().MustRegister(&nodeCollector{
 		spool:  n.spool,
 		policy: policyVersion.Load,
 		expires: map[string]time.Time{
@@ -152,8 +195,10 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 	// The HTTPS and PostgreSQL handlers share every component: one leaf
 	// minter, one upstream verification, one token verifier, one
 	// credential source, one approver, one recorder, one set of metrics.
+	// Each gets its own server TLS configuration from the minter: the
+	// HTTPS handler's http.Server writes to its own (HTTP/2 setup) while
+	// the PostgreSQL handler would be cloning a shared one.
 	var (
-		serverTLS   = minter.ServerConfig()
 		upstreamTLS = func(sni string) *tls.Config {
 			return tlsterm.Upstream(sni, tlsterm.UpstreamOptions{RootCAs: cfg.UpstreamRoots})
 		}
@@ -161,14 +206,14 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 		approvals = &approver{node: id.NodeName, a: n.appr}
 		recorder  = record.New(n.spool, record.Options{})
 		pass      = func(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
-			_, _ = passthrough(ctx, n.Agent.log, c, dial)
+			_, _ = passthrough(ctx, log, c, dial)
 		}
-		metrics = newProxyMetrics(n.Agent.Registry())
+		metrics = newProxyMetrics(n.icept.Registry())
 	)
 	if n.https, err = https.New(https.Config{
 		Node:        id.NodeName,
 		Policy:      n.current.Load,
-		ServerTLS:   serverTLS,
+		ServerTLS:   minter.ServerConfig(),
 		UpstreamTLS: upstreamTLS,
 		Identify:    verify,
 		Operation:   https.AzureOperations,
@@ -186,7 +231,7 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 	if n.postgres, err = postgres.New(postgres.Config{
 		Node:        id.NodeName,
 		Policy:      n.current.Load,
-		ServerTLS:   serverTLS,
+		ServerTLS:   minter.ServerConfig(),
 		UpstreamTLS: upstreamTLS,
 		Identify:    verify,
 		Credentials: n.credential,
@@ -205,8 +250,8 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 		OnBundle: func(p controlclient.Policy) {
 			n.current.Store(p.Bundle)
 			policyVersion.Store(p.Version)
-			n.Agent.SetReady(CondPolicy, true)
-			n.Agent.log.Info("enforcing policy", "version", p.Version, "cached", p.Cached)
+			n.icept.SetReady(CondPolicy, true)
+			n.log.Info("enforcing policy", "version", p.Version, "cached", p.Cached)
 		},
 	}); err != nil {
 		return nil, fmt.Errorf("nodeagent: %w", err)
@@ -220,12 +265,21 @@ func (n *Node) Run(ctx context.Context) error {
 	defer n.spool.Close()
 	defer n.https.Close()
 	eg, ctx := errgroup.WithContext(ctx)
-	eg.Go(func() error { return n.Agent.Run(ctx) })
+	eg.Go(func() error { return n.icept.Run(ctx) })
 	eg.Go(func() error { return ignoreCanceled(n.policy.Run(ctx)) })
 	eg.Go(func() error { return ignoreCanceled(n.appr.Run(ctx)) })
 	eg.Go(func() error { return ignoreCanceled(n.up.Run(ctx)) })
 	return eg.Wait()
 }
+
+// Ready reports whether the node is ready: its interception layer's
+// conditions hold (BPF mode: programs loaded, listeners up, workloads
+// discovered; proxy mode: listeners up) and a policy is enforced.
+func (n *Node) Ready() bool { return n.icept.Ready() }
+
+// HealthHandler serves the node's /metrics, /healthz and /readyz (see
+// Agent.HealthHandler).
+func (n *Node) HealthHandler() http.Handler { return n.icept.HealthHandler() }
 
 func ignoreCanceled(err error) error {
 	if errors.Is(err, context.Canceled) {
@@ -257,8 +311,8 @@ func (n *Node) Handle(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer)
 	pg, err := sniffPostgres(c, sniffTimeout)
 	switch {
 	case err != nil:
-		n.Agent.log.Debug("nothing to inspect: passing through", "workload", c.Workload.Name, "dst", c.Original.Dst, "err", err)
-		_, _ = passthrough(ctx, n.Agent.log, c, dial)
+		n.log.Debug("nothing to inspect: passing through", "workload", c.Workload.Name, "dst", c.Original.Dst, "err", err)
+		_, _ = passthrough(ctx, n.log, c, dial)
 	case pg:
 		n.postgres.Serve(ctx, c, dial)
 	default:

@@ -61,13 +61,17 @@ type ProxyConfig struct {
 	Logger       *slog.Logger
 }
 
-// ProxyAgent serves proxy mode.
+// ProxyAgent serves proxy mode. It is ready (HealthHandler) while its
+// listeners are up; a Node adds its own conditions. Its methods are safe
+// for concurrent use.
 type ProxyAgent struct {
 	cfg     ProxyConfig
 	log     *slog.Logger
 	connect *net.TCPListener
 	pg      []*net.TCPListener
 	root    string // cgroup2 mount, "" without cgroup v2
+
+	monitor // metrics and readiness
 
 	mu        sync.Mutex
 	workloads map[string]workload.Workload // from discovery, by key; guarded by mu
@@ -100,6 +104,12 @@ func NewProxyMode(cfg ProxyConfig) (_ *ProxyAgent, err error) {
 		cfg.Discovery.Logger = log
 	}
 	p := &ProxyAgent{cfg: cfg, log: log, workloads: map[string]workload.Workload{}}
+	p.health = newHealth(CondListeners)
+	p.metrics = newMetrics(func() int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.workloads)
+	})
 	p.root, _ = cgroups.Mount() // without cgroup v2, workloads are unknown
 	defer func() {
 		if err != nil {
@@ -120,6 +130,7 @@ func NewProxyMode(cfg ProxyConfig) (_ *ProxyAgent, err error) {
 		p.pg = append(p.pg, ln)
 	}
 	p.connCtx, p.cancelConns = context.WithCancel(context.Background())
+	p.health.set(CondListeners, true)
 	return p, nil
 }
 
@@ -207,9 +218,11 @@ func (p *ProxyAgent) accept(ln *net.TCPListener, open func(context.Context, *net
 				p.identify(conn, client, server)
 				if p.cfg.Handle != nil {
 					p.cfg.Handle(p.connCtx, conn, dialHost)
+					p.metrics.handled(conn.Workload.Name)
 					return
 				}
-				_, _ = passthrough(p.connCtx, p.log, conn, dialHost)
+				st, err := passthrough(p.connCtx, p.log, conn, dialHost)
+				p.metrics.passed(conn.Workload.Name, st, err)
 			}()
 		}
 	}()
@@ -303,11 +316,18 @@ func addrPort(a net.Addr) netip.AddrPort {
 }
 
 func (p *ProxyAgent) shutdown() {
+	p.health.set(CondListeners, false)
 	p.closeListeners()
 	p.loops.Wait()
 	drain(p.log, &p.conns, p.cfg.DrainTimeout, p.cancelConns)
 	p.cancelConns()
 	p.log.Info("node agent (proxy mode) stopped")
+}
+
+// abandon releases a ProxyAgent that will never Run.
+func (p *ProxyAgent) abandon() {
+	p.closeListeners()
+	p.cancelConns()
 }
 
 func (p *ProxyAgent) closeListeners() {

@@ -9,10 +9,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -70,6 +72,9 @@ func TestProxyModeSDKAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !p.Ready() {
+		t.Error("proxy mode is not ready with its listeners up")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
@@ -95,6 +100,14 @@ func TestProxyModeSDKAgent(t *testing.T) {
 		t.Errorf("list-groups result %s, want rg-two in it", lines[0].Result)
 	}
 	stop() // every tunnel's handler has returned
+	if p.Ready() {
+		t.Error("proxy mode says it is ready after it stopped")
+	}
+	rec := httptest.NewRecorder()
+	p.HealthHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if want := fmt.Sprintf(`interlock_node_connections_total{outcome="handled",workload="sdk-agent"} %d`, len(seen)); !strings.Contains(rec.Body.String(), want+"\n") {
+		t.Errorf("/metrics lacks %q", want)
+	}
 	var n int
 	for _, conn := range seen {
 		n++

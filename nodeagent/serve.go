@@ -35,20 +35,13 @@ func (a *Agent) serve(ctx context.Context, l *l7proxy.Listener, dial Dialer) {
 		a.conns.Add(1)
 		go func() {
 			defer a.conns.Done()
-			name := c.Workload.Name
 			if a.cfg.Handle != nil {
 				a.cfg.Handle(ctx, c, dial)
-				a.metrics.connections.WithLabelValues(name, "handled").Inc()
+				a.metrics.handled(c.Workload.Name)
 				return
 			}
 			st, err := passthrough(ctx, a.log, c, dial)
-			outcome := "passthrough"
-			if errors.Is(err, errDial) {
-				outcome = "dial_error"
-			}
-			a.metrics.connections.WithLabelValues(name, outcome).Inc()
-			a.metrics.bytes.WithLabelValues(name, "from_client").Add(float64(st.FromClient))
-			a.metrics.bytes.WithLabelValues(name, "to_client").Add(float64(st.ToClient))
+			a.metrics.passed(c.Workload.Name, st, err)
 		}()
 	}
 }

@@ -73,9 +73,11 @@ intercepted connects fail at once (EPERM), unless the workload is
 
 --mode=proxy is the explicit fallback where eBPF is not available (not
 root, an old kernel, no cgroup v2): workloads are pointed at the node with
-HTTPS_PROXY and at local PostgreSQL listeners (--pg), and the same
-enforcement stands behind them. Transparent mode never falls back to it by
-itself: it refuses to start and says what the kernel lacks.
+HTTPS_PROXY and at local PostgreSQL listeners (--pg), and with --control
+the same enforcement stands behind them (each connection's workload is
+told from /proc: --workload and --unit name them). Transparent mode never
+falls back to it by itself: it refuses to start and says what the kernel
+lacks.
 
 Workloads are cgroup v2 directories (--workload NAME=CGROUP, the cgroup
 absolute or relative to the cgroup2 mount), systemd units (--unit
@@ -248,7 +250,9 @@ func parsePrefixes(flag string, ss []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// runProxyMode runs the node agent in proxy mode.
+// runProxyMode runs the node agent in proxy mode: with --control, a node
+// that enforces behind the listeners exactly as in transparent mode;
+// without, listeners that pass everything through.
 func (f *nodeFlags) runProxyMode(ctx context.Context, cfg nodeagent.Config, stdout io.Writer) error {
 	pc := nodeagent.ProxyConfig{
 		ConnectListen: f.connectListen,
@@ -264,15 +268,42 @@ func (f *nodeFlags) runProxyMode(ctx context.Context, cfg nodeagent.Config, stdo
 		}
 		pc.PG = append(pc.PG, nodeagent.PGRoute{Listen: listen, Upstream: upstream})
 	}
-	p, err := nodeagent.NewProxyMode(pc)
-	if err != nil {
-		return err
+	var (
+		p      *nodeagent.ProxyAgent
+		health http.Handler
+		run    func(context.Context) error
+	)
+	if f.control != "" {
+		nc, err := f.nodeConfig(cfg)
+		if err != nil {
+			return err
+		}
+		nc.Proxy = &pc
+		n, err := nodeagent.NewNode(ctx, nc)
+		if err != nil {
+			return err
+		}
+		p, health, run = n.Proxy, n.HealthHandler(), n.Run
+		fmt.Fprintf(stdout, "interlock node (proxy mode): enrolled with %s, state in %s; workloads must trust %s\n",
+			f.control, f.stateDir, filepath.Join(f.stateDir, nodeagent.WorkloadBundleFile))
+	} else {
+		var err error
+		if p, err = nodeagent.NewProxyMode(pc); err != nil {
+			return err
+		}
+		health, run = p.HealthHandler(), p.Run
+		fmt.Fprintln(stdout, "interlock node (proxy mode): no --control: passing through, inspecting nothing")
 	}
 	fmt.Fprintf(stdout, "interlock node (proxy mode): set HTTPS_PROXY=http://%s for workloads\n", p.ConnectAddr())
 	for i, a := range p.PGAddrs() {
 		fmt.Fprintf(stdout, "interlock node (proxy mode): PostgreSQL %s at %s\n", pc.PG[i].Upstream, a)
 	}
-	return p.Run(ctx)
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error { return run(ctx) })
+	if f.metricsListen != "" {
+		eg.Go(func() error { return serveHTTP(ctx, f.metricsListen, health) })
+	}
+	return eg.Wait()
 }
 
 // serveHTTP serves h on addr until ctx is done.

@@ -204,7 +204,7 @@ func netip443(host string) string { return net.JoinHostPort(host, "443") }
 // waitReady waits until the node enforces a policy and is ready.
 func waitReady(t *testing.T, n *nodeagent.Node) {
 	t.Helper()
-	h := n.Agent.HealthHandler()
+	h := n.HealthHandler()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		rec := httptest.NewRecorder()
