@@ -15,6 +15,7 @@ set -euo pipefail
 #   ca-certificates, git, make     the build itself
 #   curl                           a real TLS client in l7proxy/tlsterm tests
 #   nginx                          bench/: the reverse proxy BenchmarkHTTPS compares Interlock with
+#   python3                        make generate: SASLprep's tables (RFC 3454) from Python's stringprep
 packages=(
 	clang llvm libbpf-dev
 	postgresql postgresql-client
@@ -22,6 +23,7 @@ packages=(
 	iproute2 util-linux mount
 	ca-certificates curl git make
 	nginx
+	python3
 )
 
 if [ "$(id -u)" != 0 ]; then

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha512"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,7 +85,8 @@ func newMasker(t testing.TB, paths []string, detectors []string) *Masker {
 	return m
 }
 
-// maskText runs Text over s with the given detectors.
+// maskText runs Text over s with the given detectors, and checks that
+// AppendText masks and counts the same.
 func maskText(t testing.TB, s string, detectors ...string) (string, Result) {
 	t.Helper()
 	m := newMasker(t, nil, detectors)
@@ -92,6 +94,18 @@ func maskText(t testing.TB, s string, detectors ...string) (string, Result) {
 	res, err := m.Text(context.Background(), &out, strings.NewReader(s))
 	if err != nil {
 		t.Fatalf("Text: %v", err)
+	}
+	counts := make([]uint32, len(m.Attributions()))
+	dst, n, err := m.AppendText([]byte("prefix:"), []byte(s), counts)
+	got := string(dst[len("prefix:"):])
+	if n == 0 {
+		got = s
+	}
+	if err != nil || got != out.String() {
+		t.Errorf("AppendText(%q) = %q, %v; Text gave %q", s, got, err, out.String())
+	}
+	if r := m.result(counts, 0, 0); !slices.Equal(r.Applied, res.Applied) {
+		t.Errorf("AppendText(%q) counted %+v; Text %+v", s, r.Applied, res.Applied)
 	}
 	return out.String(), res
 }

@@ -287,3 +287,26 @@ func TestDecodeBomb(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestAppendTextAllocs: a value without a match costs no allocation, one
+// with a match none beyond dst's growth.
+func TestAppendTextAllocs(t *testing.T) {
+	m := newMasker(t, nil, policy.KnownDetectors())
+	counts := make([]uint32, len(m.Attributions()))
+	plain, card := []byte("note number 12345 for user42"), []byte("card 4111 1111 1111 1111 on file")
+	dst := make([]byte, 0, 256)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, n, _ := m.AppendText(dst[:0], plain, counts); n != 0 {
+			t.Fatal("matched a plain value")
+		}
+		if out, n, _ := m.AppendText(dst[:0], card, counts); n != 1 || string(out) != "card [MASKED:credit-card] on file" {
+			t.Fatalf("card: %q %d", out, n)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("AppendText allocates %v times, want 0", allocs)
+	}
+	if _, _, err := newMasker(t, []string{"$.a"}, nil).AppendText(nil, plain, nil); !errors.Is(err, ErrNeedsJSON) {
+		t.Errorf("paths: %v", err)
+	}
+}

@@ -219,3 +219,22 @@ func TestDataRowDecodeAllocs(t *testing.T) {
 		t.Errorf("DataRow decode+encode allocates %v times, want 0", allocs)
 	}
 }
+
+func TestReaderReady(t *testing.T) {
+	// Two messages arriving in one read, then one in pieces: Ready says
+	// whether Next can answer without reading.
+	stream := append(Sync{}.Encode(nil), AppendRaw(nil, 'd', []byte("hello"))...)
+	stream = append(stream, AppendRaw(nil, 'd', make([]byte, 100))...)
+	r := NewReader(&chunked{b: stream, n: 16}, 0)
+	if r.Ready() {
+		t.Fatal("ready before any read")
+	}
+	for i, want := range []bool{true, false, false} {
+		if _, _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Ready(); got != want {
+			t.Errorf("after message %d: Ready() = %v, want %v (%d buffered)", i, got, want, r.Buffered())
+		}
+	}
+}

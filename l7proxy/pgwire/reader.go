@@ -62,6 +62,16 @@ func (r *Reader) Buffered() int { return r.end - r.start }
 // passthrough). They are valid until the next call.
 func (r *Reader) Pending() []byte { return r.buf[r.start:r.end] }
 
+// Ready reports whether a whole typed message is buffered: the next call
+// to Next returns it without reading from the source.
+func (r *Reader) Ready() bool {
+	if r.end-r.start < 5 {
+		return false
+	}
+	n := int64(binary.BigEndian.Uint32(r.buf[r.start+1:]))
+	return n < 4 || int64(r.end-r.start) >= n+1 // a bad length fails without reading
+}
+
 // Next reads one typed message (every message after the startup phase)
 // and returns its type and body (without the type and length). The body
 // is valid until the next call.

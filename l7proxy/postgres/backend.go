@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"time"
 
 	"github.com/interlockhq/interlock/l7proxy/pgwire"
@@ -39,6 +40,7 @@ const (
 	expClose                         // CloseComplete
 	expSync                          // ReadyForQuery
 	expRefusal                       // the marker's error, replaced by refusal
+	expCatalog                       // Interlock's catalog lookup, up to its ReadyForQuery: not relayed
 )
 
 // expect is one response the server owes. Set by the frontend before the
@@ -54,16 +56,47 @@ type expect struct {
 // statements) that was forwarded.
 type query struct {
 	ids     []uint64 // exchange ids, one per statement
+	tables  []string // the tables its statements read or write
 	masker  *rowMasker
 	start   time.Time // when the frontend read it
 	upStart time.Time // when it went upstream
 }
 
-// push queues e.
+// push queues e. The server's silence is bounded from now on, until it
+// owes nothing.
 func (s *session) push(e *expect) {
 	s.mu.Lock()
+	if len(s.queue) == 0 {
+		s.armUpLocked()
+	}
 	s.queue = append(s.queue, e)
 	s.mu.Unlock()
+}
+
+// armUpLocked bounds the next upstream reads by ResponseTimeout. s.mu
+// is held, so that the backend cannot clear a deadline the frontend set
+// for a message it just queued.
+func (s *session) armUpLocked() {
+	if s.h.cfg.ResponseTimeout <= 0 {
+		return
+	}
+	_ = s.up.SetReadDeadline(time.Now().Add(s.h.cfg.ResponseTimeout))
+	s.upArmed = true
+}
+
+// setUpDeadline is called by the backend before a read from the server:
+// the read is bounded when a response is owed, unbounded otherwise (the
+// session idles, the server may still send notices and notifications).
+func (s *session) setUpDeadline() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case len(s.queue) > 0:
+		s.armUpLocked()
+	case s.upArmed:
+		_ = s.up.SetReadDeadline(time.Time{})
+		s.upArmed = false
+	}
 }
 
 // head returns the oldest expectation, nil when none.
@@ -111,7 +144,9 @@ type result struct {
 	body    *record.Body
 	kept    int
 	counts  maskCounts
-	copyOut bool // CopyData of COPY TO STDOUT to mask
+	whole   []uint32 // whole-value replacements by column, added to counts at the end
+	orig    []byte   // DataRow bodies not hashed yet (the hash takes them in pieces of origBatch)
+	copyOut bool     // CopyData of COPY TO STDOUT to mask
 }
 
 // backendState is owned by the backend loop.
@@ -126,6 +161,10 @@ type backendState struct {
 	rfq      pgwire.ReadyForQuery
 	cmd      pgwire.CommandComplete
 	copyResp pgwire.CopyResponse
+
+	catalog       *catalog // the masked columns; nil until known
+	catalogNext   *catalog // being read
+	catalogFailed bool
 }
 
 // backend runs until the server closes or fails; it then closes the
@@ -135,8 +174,15 @@ func (s *session) backend(ctx context.Context) {
 	defer s.cli.Close()
 	var b backendState
 	for {
+		if !s.upR.Ready() {
+			s.setUpDeadline() // once per read from the server, not per message
+		}
 		typ, body, err := s.upR.Next()
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.responseTimeout(ctx, &b)
+				return
+			}
 			if !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.EOF) {
 				s.backendErr = err
 				if errors.Is(err, pgwire.ErrTooLarge) {
@@ -152,12 +198,34 @@ func (s *session) backend(ctx context.Context) {
 			_ = s.flushClient()
 			return
 		}
-		if s.upR.Buffered() == 0 {
+		if !s.upR.Ready() {
+			// The next message needs a read, which may wait: what is
+			// buffered for the client goes now.
 			if err := s.flushClient(); err != nil {
 				s.backendErr = fmt.Errorf("client: %w", err)
 				return
 			}
 		}
+	}
+}
+
+// responseTimeout ends a session whose server stopped answering: the
+// client is told why, the statement's result is recorded as Interlock's
+// error, and the server is asked to cancel what it runs.
+func (s *session) responseTimeout(ctx context.Context, b *backendState) {
+	t := s.h.cfg.ResponseTimeout
+	s.backendErr = fmt.Errorf("the server sent nothing for %v while a response was owed (response timeout)", t)
+	er := fatal(StateConnectionFailure, fmt.Sprintf(
+		"interlock: upstream response timeout: the server sent nothing for %v while a response was owed; session ended", t))
+	er.Set(pgwire.FieldHint, "Interlock bounds the server's silence during a statement (its postgres responseTimeout); keep statements shorter, or the bound longer than statement_timeout.")
+	if e := s.head(); e != nil && e.q != nil && !b.suppress {
+		s.finishResult(ctx, b, e, "", er, true)
+	}
+	_ = s.writeFatalLocked(b, er)
+	_ = s.flushClient()
+	s.h.log.Warn("upstream response timeout: session ended", "target", s.target.Name, "timeout", t)
+	if len(s.keyData.Key) > 0 {
+		_ = s.h.forwardCancel(ctx, s.c, s.dial, &pgwire.CancelRequest{PID: s.keyData.PID, Key: s.keyData.Key})
 	}
 }
 
@@ -182,6 +250,9 @@ func (s *session) onBackend(ctx context.Context, b *backendState, typ byte, body
 	}
 	if e == nil {
 		return fmt.Errorf("server sent %q with no request outstanding", typ)
+	}
+	if e.kind == expCatalog {
+		return s.onCatalog(b, typ, body)
 	}
 	if typ == pgwire.TypeReadyForQuery {
 		if err := b.rfq.Decode(body); err != nil {
@@ -319,9 +390,15 @@ func (s *session) onRow(ctx context.Context, b *backendState, e *expect, body []
 		if e.kind == expExecute && !e.portal.colsKnown {
 			return s.failMasking(ctx, b, e, "the rows' columns are unknown")
 		}
-		r.plan, r.planned = m.plan(r.fields, r.plan), true
+		var untraced string
+		r.plan, untraced = m.plan(r.fields, r.plan, b.catalog, e.q.tables)
+		r.planned, r.whole = true, make([]uint32, len(r.plan))
+		if untraced != "" {
+			return s.failMasking(ctx, b, e, fmt.Sprintf("result column %q is not a plain column of a table, and the statement reads a table with masked columns "+
+				"(select those tables' columns by name, without expressions)", untraced))
+		}
 	}
-	vals, changed, err := m.row(ctx, r.plan, b.row.Values, &b.scratch, r.counts)
+	vals, changed, err := m.row(r.plan, b.row.Values, &b.scratch, r.counts, r.whole)
 	if err != nil {
 		return s.failMasking(ctx, b, e, err.Error())
 	}
@@ -335,11 +412,19 @@ func (s *session) onRow(ctx context.Context, b *backendState, e *expect, body []
 	return s.relayRaw(b.out)
 }
 
+// origBatch is the size of the pieces of row bodies given to the
+// recording's hash.
+const origBatch = 32 << 10
+
 // keepRow records a row: its wire bytes are hashed, its masked values kept
 // as a JSON line while under the cap.
 func (s *session) keepRow(b *backendState, vals [][]byte, body []byte, decoded bool) {
 	r := &b.res
-	_, _ = r.body.Original().Write(body)
+	r.orig = append(r.orig, body...)
+	if len(r.orig) >= origBatch {
+		_, _ = r.body.Original().Write(r.orig)
+		r.orig = r.orig[:0]
+	}
 	if r.kept > s.h.cfg.RecordCap {
 		return
 	}
@@ -383,7 +468,7 @@ func (s *session) onCopyData(ctx context.Context, b *backendState, e *expect, bo
 		return s.relay(pgwire.TypeCopyData, body)
 	}
 	r.rows++
-	out, n, err := e.q.masker.scan(ctx, e.q.masker.global, body, &b.scratch, r.counts)
+	out, n, err := e.q.masker.scan(e.q.masker.global, body, &b.scratch, r.counts)
 	if err != nil {
 		return s.failMasking(ctx, b, e, err.Error())
 	}
@@ -426,7 +511,13 @@ func (s *session) finishResult(ctx context.Context, b *backendState, e *expect, 
 	for _, f := range r.fields {
 		res.Columns = append(res.Columns, &interlockv1.PGColumn{Name: f.Name, TypeOid: f.TypeOID})
 	}
+	for i, n := range r.whole {
+		if n > 0 && i < len(r.plan) {
+			r.counts.add(maskKey{rule: r.plan[i].rule, column: r.plan[i].column}, n)
+		}
+	}
 	if r.body != nil {
+		_, _ = r.body.Original().Write(r.orig)
 		if p, err := r.body.Payload(); err == nil && p.Size > 0 {
 			p.ContentType = "application/x-ndjson"
 			p.Masks = r.counts.proto()

@@ -23,6 +23,7 @@ import (
 const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultIdleTimeout      = 5 * time.Minute
+	DefaultResponseTimeout  = 10 * time.Minute
 	DefaultMaxMessage       = 64 << 20
 	DefaultRecordCap        = 64 << 10
 )
@@ -85,6 +86,17 @@ type Config struct {
 	// handshake; IdleTimeout bounds a client's silence when no statement
 	// is running. Zero means the defaults.
 	HandshakeTimeout, IdleTimeout time.Duration
+	// ResponseTimeout bounds the server's silence while it owes a
+	// response: from a message sent upstream to the first message of
+	// its answer, and between the messages of an answer. It does not
+	// apply while the session idles between statements. A statement
+	// that runs longer than this without sending anything (a long sort,
+	// pg_sleep) ends the session, so set it above the server's
+	// statement_timeout. Zero means DefaultResponseTimeout; negative, no
+	// bound. When it fires the client gets a FATAL ErrorResponse (08006)
+	// naming Interlock and the timeout, the server a CancelRequest for
+	// what it was running, and the session ends.
+	ResponseTimeout time.Duration
 	// MaxMessage bounds each protocol message; zero means
 	// DefaultMaxMessage. A longer one ends the session with an error.
 	MaxMessage int

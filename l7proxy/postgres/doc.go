@@ -31,10 +31,24 @@
 //     as the decision requires (COPY output with a column rule, binary
 //     COPY with detectors) are refused; failMode: open lets the first
 //     three through, and the recording says so.
-//   - Column masks match result column names, case-insensitively: an
-//     alias or an expression (SELECT email AS e, upper(email)) is not
-//     caught by a column rule. Use detectors for values with a shape, and
-//     deny what aliases a masked column if that matters.
+//   - Column masks match a result column by its name, or by the table
+//     column it is a plain reference to (RowDescription's table OID and
+//     attribute number), so an alias (SELECT email AS e, through
+//     subqueries and CTEs too) is masked. The handler learns which table
+//     columns the bundle's column names denote with a catalog query of
+//     its own on the session's connection (Parse/Bind/Execute/Sync of
+//     "interlock_catalog", not relayed) at the first sync point, and
+//     again after this session's CREATE, ALTER, DROP or ROLLBACK. A
+//     result column that is not a plain reference (upper(email),
+//     email || '-', a whole-row c::text, count(*)) of a statement that
+//     reads a table having a column named by a rule is refused
+//     (InterlockMaskingFailed) unless its own name matches a rule: the
+//     handler cannot tell what it holds. What remains: a table made by
+//     another session after the lookup is not traced (its alias passes);
+//     a view's columns are the view's, not its base table's; WHERE
+//     clauses can still test masked values (an oracle, not a disclosure
+//     of rows). Use detectors for values with a shape, and deny views
+//     over masked tables if that matters.
 //   - A column rule replaces values of text-like types (text, varchar,
 //     char, name, json, xml) with "[MASKED]" and values of other types
 //     with NULL, in either format; detectors scan text-format values and
@@ -50,7 +64,12 @@
 //     with the bundle's detectors applied.
 //   - Reads from the client are bounded by IdleTimeout while no response
 //     is owed, and by HandshakeTimeout during the startup phase; reads
-//     from the server are not (a statement may run long: the server's
-//     statement_timeout bounds it), but the session ends when the client
-//     side does. Messages are bounded by MaxMessage.
+//     from the server by ResponseTimeout while a response is owed (the
+//     server's silence: a statement that sends nothing for longer ends
+//     the session, with Interlock's FATAL error to the client and a
+//     CancelRequest to the server), not while the session idles.
+//     Messages are bounded by MaxMessage.
+//   - The upstream SCRAM password is prepared with SASLprep as
+//     PostgreSQL prepares it (internal/saslprep), or used as it is when
+//     SASLprep refuses it, as libpq does.
 package postgres

@@ -99,6 +99,8 @@ type fixtureOptions struct {
 	credential string // the target's credential: YAML
 	// nodePassword is what Credentials returns.
 	nodePassword string
+	// responseTimeout is the handler's ResponseTimeout.
+	responseTimeout time.Duration
 }
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
@@ -159,10 +161,11 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 			}
 			return o.nodePassword, nil
 		},
-		MaskPool:  mask.NewPool(),
-		Approvals: f.approver,
-		Recorder:  record.New(sink, record.Options{}),
-		Logger:    testLogger(t),
+		MaskPool:        mask.NewPool(),
+		Approvals:       f.approver,
+		Recorder:        record.New(sink, record.Options{}),
+		ResponseTimeout: o.responseTimeout,
+		Logger:          testLogger(t),
 	})
 	if err != nil {
 		t.Fatal(err)

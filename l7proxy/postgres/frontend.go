@@ -39,6 +39,10 @@ type frontendState struct {
 	stmts    map[string]*prepared
 	portals  map[string]*portal
 	skipping bool // discarding extended messages until Sync after a refusal
+	// synced: no extended-protocol message has been sent upstream since
+	// the last Sync or Query. catalogStale: the masked-column catalog is
+	// to be (re)read at the next sync point.
+	synced, catalogStale bool
 
 	query  pgwire.Query
 	parse  pgwire.Parse
@@ -51,6 +55,7 @@ type frontendState struct {
 func (f *frontendState) init() {
 	f.stmts = map[string]*prepared{}
 	f.portals = map[string]*portal{}
+	f.synced, f.catalogStale = true, true
 }
 
 // prepared is a statement prepared with Parse.
@@ -122,6 +127,15 @@ func (s *session) onFrontend(ctx context.Context, typ byte, body []byte) error {
 	f := &s.frontendState
 	if f.skipping && typ != pgwire.TypeSync && typ != pgwire.TypeTerminate {
 		return nil // as the server does after an error
+	}
+	switch typ {
+	case pgwire.TypeQuery, pgwire.TypeParse, pgwire.TypeBind, pgwire.TypeDescribe, pgwire.TypeExecute, pgwire.TypeClose, pgwire.TypeFunctionCall:
+		if err := s.lookupCatalog(); err != nil {
+			return fmt.Errorf("upstream: %w", err)
+		}
+		f.synced = typ == pgwire.TypeQuery || typ == pgwire.TypeFunctionCall
+	case pgwire.TypeSync:
+		f.synced = true
 	}
 	switch typ {
 	case pgwire.TypeQuery:
@@ -260,6 +274,8 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 	q.masker = m
 	for _, st := range sts {
 		s.notePrepare(st)
+		q.tables = append(q.tables, st.Tables...)
+		s.noteSchema(st)
 	}
 	q.upStart = time.Now()
 	return s.forward(&expect{kind: expSimple, q: q}, pgwire.TypeQuery, (&pgwire.Query{String: text}).Encode(nil)[5:])
@@ -290,6 +306,16 @@ func (s *session) notePrepare(st sqlclass.Statement) {
 		clear(s.sqlPrepared)
 	case st.Type == "DEALLOCATE":
 		delete(s.sqlPrepared, st.Name)
+	}
+}
+
+// noteSchema marks the masked-column catalog stale after a statement
+// that may change the schema (or undo a change): it is read again at the
+// next sync point.
+func (s *session) noteSchema(st sqlclass.Statement) {
+	switch st.Type {
+	case "CREATE", "ALTER", "DROP", "ROLLBACK", "ABORT", "IMPORT", "":
+		s.catalogStale = true
 	}
 }
 
@@ -361,6 +387,8 @@ func (s *session) onExecute(ctx context.Context, body []byte) error {
 		}
 		masks = append(masks, v.d.Masks...)
 		detectors = append(detectors, v.d.Detectors...)
+		q.tables = append(q.tables, st.Tables...)
+		s.noteSchema(st)
 	}
 	m, err := newRowMasker(masks, dedupe(detectors), s.h.cfg.MaskPool)
 	if err != nil {
@@ -416,7 +444,7 @@ func (s *session) recordParams(b *pgwire.Bind) *interlockv1.Payload {
 	{
 		if m, err := newRowMasker(nil, s.bundleDetectors(), s.h.cfg.MaskPool); err == nil && m != nil && m.global != nil {
 			var sc rowScratch
-			if out, _, err := m.scan(context.Background(), m.global, js, &sc, maskCounts{}); err == nil {
+			if out, _, err := m.scan(m.global, js, &sc, maskCounts{}); err == nil {
 				masked = append([]byte(nil), out...)
 			} else {
 				masked = []byte(`"<parameters not recorded: masking failed>"`)

@@ -42,6 +42,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.ResponseTimeout == 0 {
+		cfg.ResponseTimeout = DefaultResponseTimeout
+	}
 	if cfg.MaxMessage == 0 {
 		cfg.MaxMessage = DefaultMaxMessage
 	}

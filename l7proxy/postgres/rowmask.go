@@ -7,8 +7,6 @@
 package postgres
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"strings"
 
@@ -90,23 +88,41 @@ type colPlan struct {
 	textLike bool
 }
 
-// plan returns the plan of a result's columns.
-func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan) []colPlan {
+// plan returns the plan of a result's columns. A column rule matches a
+// result column by its name, or by the table column it is a plain
+// reference to (RowDescription's table OID and attribute number, looked
+// up in cat), whatever its alias. A column that is neither (an
+// expression: upper(email), email || ”, a whole-row reference) of a
+// statement reading a table that has a masked column (tables, per cat)
+// cannot be vouched for: its name is returned in untraced, and the
+// caller refuses the result. Without cat, every column not matched by
+// name is untraced.
+func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan, cat *catalog, tables []string) (_ []colPlan, untraced string) {
 	dst = dst[:0]
 	for _, f := range fields {
 		p := colPlan{textLike: textLike(f.TypeOID)}
 		text := f.Format == 0 || p.textLike
-		for _, cr := range m.columns {
-			if strings.EqualFold(cr.name, f.Name) {
-				p.rule, p.column = cr.rule, cr.name
-				if cr.scoped == nil {
-					p.action = colWhole
-				} else if text {
-					p.action, p.masker = colScan, cr.scoped
-				} else {
-					p.action = colWhole // a binary value cannot be scanned
+		cr := m.columnRule(f.Name)
+		if cr == nil && len(m.columns) > 0 {
+			switch {
+			case cat == nil:
+				untraced = f.Name
+			case f.TableOID != 0:
+				if src, ok := cat.cols[colKey{f.TableOID, f.ColumnAttr}]; ok {
+					cr = m.columnRule(src)
 				}
-				break
+			case cat.reads(tables):
+				untraced = f.Name
+			}
+		}
+		if cr != nil {
+			p.rule, p.column = cr.rule, cr.name
+			if cr.scoped == nil {
+				p.action = colWhole
+			} else if text {
+				p.action, p.masker = colScan, cr.scoped
+			} else {
+				p.action = colWhole // a binary value cannot be scanned
 			}
 		}
 		if p.action == colPass && m.global != nil && text {
@@ -114,7 +130,32 @@ func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan) []colP
 		}
 		dst = append(dst, p)
 	}
-	return dst
+	return dst, untraced
+}
+
+// columnRule returns the rule of the column named name, nil for none.
+func (m *rowMasker) columnRule(name string) *columnRule {
+	for i := range m.columns {
+		if strings.EqualFold(m.columns[i].name, name) {
+			return &m.columns[i]
+		}
+	}
+	return nil
+}
+
+// reads reports whether one of tables (as classified: maybe qualified,
+// maybe quoted) has a masked column; by relation name, whatever the
+// schema.
+func (c *catalog) reads(tables []string) bool {
+	for _, t := range tables {
+		if i := strings.LastIndexByte(t, '.'); i >= 0 {
+			t = t[i+1:]
+		}
+		if c.rels[strings.ToLower(strings.Trim(t, `"`))] {
+			return true
+		}
+	}
+	return false
 }
 
 // textLike are the types whose binary format is their text: text,
@@ -146,17 +187,17 @@ func (mc maskCounts) proto() []*interlockv1.MaskApplied {
 
 // rowScratch is the reused memory of masking rows.
 type rowScratch struct {
-	buf    bytes.Buffer
 	arena  []byte
-	rd     bytes.Reader
 	values [][]byte
+	counts []uint32 // a masker's counts of one value
 }
 
 // row masks one row's values as planned. It returns the values to send
 // (pointing into values or s.arena, valid until the next call) and
-// whether any changed.
-func (m *rowMasker) row(ctx context.Context, plan []colPlan, values [][]byte, s *rowScratch, counts maskCounts) ([][]byte, bool, error) {
-	if len(plan) != len(values) {
+// whether any changed. Whole-value replacements are counted in whole, by
+// column; detector matches in counts.
+func (m *rowMasker) row(plan []colPlan, values [][]byte, s *rowScratch, counts maskCounts, whole []uint32) ([][]byte, bool, error) {
+	if len(plan) != len(values) || len(whole) != len(plan) {
 		return nil, false, errors.New("row has a different number of columns than its description")
 	}
 	s.values = append(s.values[:0], values...)
@@ -170,20 +211,20 @@ func (m *rowMasker) row(ctx context.Context, plan []colPlan, values [][]byte, s 
 		switch p.action {
 		case colWhole:
 			if p.textLike {
-				s.values[i] = []byte(maskedValue)
+				s.values[i] = maskedBytes
 			} else {
 				s.values[i] = nil // a typed value cannot hold a marker: NULL
 			}
-			counts.add(maskKey{rule: p.rule, column: p.column}, 1)
+			whole[i]++
 			changed = true
 		case colScan:
-			out, n, err := m.scan(ctx, p.masker, v, s, counts)
+			start := len(s.arena)
+			out, n, err := m.scanAppend(p.masker, s.arena, v, s, counts)
 			if err != nil {
 				return nil, false, err
 			}
 			if n > 0 {
-				start := len(s.arena)
-				s.arena = append(s.arena, out...)
+				s.arena = out
 				s.values[i] = s.arena[start:len(s.arena):len(s.arena)]
 				changed = true
 			}
@@ -197,20 +238,37 @@ func (m *rowMasker) row(ctx context.Context, plan []colPlan, values [][]byte, s 
 	return values, false, nil
 }
 
+// maskedBytes is maskedValue, for rows (never written to).
+var maskedBytes = []byte(maskedValue)
+
 // scan runs a masker over one value; n is the number of replacements.
-func (m *rowMasker) scan(ctx context.Context, mk *mask.Masker, v []byte, s *rowScratch, counts maskCounts) ([]byte, uint32, error) {
-	s.buf.Reset()
-	s.rd.Reset(v)
-	res, err := mk.Text(ctx, &s.buf, &s.rd)
-	if err != nil {
-		return nil, 0, err
+// The result is valid until the next call with s.
+func (m *rowMasker) scan(mk *mask.Masker, v []byte, s *rowScratch, counts maskCounts) ([]byte, uint32, error) {
+	out, n, err := m.scanAppend(mk, s.arena[:0], v, s, counts)
+	if err != nil || n == 0 {
+		return v, 0, err
 	}
-	var n uint32
-	for _, a := range res.Applied {
-		counts.add(maskKey{rule: a.Rule, path: a.JSONPath, detector: a.Detector}, a.Count)
-		n += a.Count
+	s.arena = out
+	return out, n, nil
+}
+
+// scanAppend appends v masked to dst when a detector matches (n > 0),
+// and returns dst unchanged otherwise.
+func (m *rowMasker) scanAppend(mk *mask.Masker, dst, v []byte, s *rowScratch, counts maskCounts) ([]byte, uint32, error) {
+	if want := mk.NumAttributions(); len(s.counts) < want {
+		s.counts = make([]uint32, want)
 	}
-	return s.buf.Bytes(), n, nil
+	out, n, err := mk.AppendText(dst, v, s.counts)
+	if err != nil || n == 0 {
+		return dst, 0, err
+	}
+	for i, a := range mk.Attributions() {
+		if c := s.counts[i]; c > 0 {
+			counts.add(maskKey{rule: a.Rule, path: a.JSONPath, detector: a.Detector}, c)
+			s.counts[i] = 0
+		}
+	}
+	return out, uint32(n), nil
 }
 
 // hasColumns reports column rules, which COPY output cannot honour (it

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/interlockhq/interlock/l7proxy/postgres/internal/saslprep"
 )
 
 // Bounds on the server's iteration count: fewer is weak, more is a way
@@ -35,9 +37,14 @@ type scramClient struct {
 	serverSig      []byte
 }
 
-// newScram starts an exchange for password; user may be empty
-// (PostgreSQL takes the user from the startup message).
+// newScram starts an exchange for password, prepared with SASLprep as
+// PostgreSQL prepares it (the password as it is when SASLprep refuses
+// it, as libpq does); user may be empty (PostgreSQL takes the user from
+// the startup message).
 func newScram(user, password string) (*scramClient, error) {
+	if p, err := saslprep.Prepare(password); err == nil {
+		password = p
+	}
 	b := make([]byte, 18)
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("scram nonce: %w", err)

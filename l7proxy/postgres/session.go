@@ -58,8 +58,10 @@ type session struct {
 	backendErr     error  // set by the backend loop before it ends
 	backendDone    chan struct{}
 	frontendState                                // frontend
-	mu             sync.Mutex                    // guards queue
+	keyData        pgwire.BackendKeyData         // the server's, set by login: to cancel what it runs
+	mu             sync.Mutex                    // guards queue and upArmed
 	queue          []*expect                     // responses the server owes, in order
+	upArmed        bool                          // the upstream read deadline is set (ResponseTimeout)
 	txStatus       atomic.Uint32                 // last ReadyForQuery status (backend writes)
 	sqlPrepared    map[string]sqlclass.Statement // frontend: SQL-level PREPARE n AS ...
 }
@@ -251,6 +253,9 @@ func (s *session) login(ctx context.Context, password string) (err error) {
 			return fmt.Errorf("upstream startup: %w", err)
 		}
 		out = pgwire.AppendRaw(out, typ, body)
+		if typ == pgwire.TypeBackendKeyData {
+			_ = s.keyData.Decode(body) // malformed: no cancel on a response timeout
+		}
 		if typ == pgwire.TypeErrorResponse {
 			s.writeClient(out)
 			return errors.New("upstream refused the session after login")
