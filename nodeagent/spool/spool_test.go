@@ -119,7 +119,9 @@ func TestNextWaitsAndEnds(t *testing.T) {
 func TestAckDeletesSegmentsAndSeqContinues(t *testing.T) {
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(3, 4))
-	opts := spool.Options{ChunkEvents: 4, SegmentBytes: 8 << 10, MaxBytes: 64 << 20}
+	// Chunks of exactly 4 events: no timer seals a partial one, however
+	// slow the fsyncs are on a loaded machine.
+	opts := spool.Options{ChunkEvents: 4, ChunkDelay: time.Hour, SegmentBytes: 8 << 10, MaxBytes: 64 << 20}
 	sp, err := spool.Open(dir, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +226,9 @@ func TestLockedDirectory(t *testing.T) {
 func TestCorruptMiddleSegmentFailsOpen(t *testing.T) {
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(5, 6))
-	opts := spool.Options{ChunkEvents: 4, SegmentBytes: 8 << 10, MaxBytes: 64 << 20}
+	// Chunks of exactly 4 events: no timer seals a partial one, however
+	// slow the fsyncs are on a loaded machine.
+	opts := spool.Options{ChunkEvents: 4, ChunkDelay: time.Hour, SegmentBytes: 8 << 10, MaxBytes: 64 << 20}
 	sp, err := spool.Open(dir, opts)
 	if err != nil {
 		t.Fatal(err)
