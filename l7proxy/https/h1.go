@@ -38,6 +38,7 @@ func (h *Handler) serveH1(ctx context.Context, c *conn, dial l7proxy.Dialer) {
 	defer c.tls.Close()
 	up := newH1Upstream(h, c, dial)
 	c.upstream = up
+	c.stageResponses = true
 	defer up.CloseIdleConnections()
 	stop := context.AfterFunc(ctx, func() { c.tls.Close() })
 	defer stop()
@@ -80,7 +81,14 @@ func (h *Handler) serveH1(ctx context.Context, c *conn, dial l7proxy.Dialer) {
 		if !h.serveH1Request(ctx, c, w, r) {
 			return
 		}
-		if err := w.finish(); err != nil || w.closeAfter {
+		err = w.finish()
+		// The response is out: now make its recording durable, on this
+		// goroutine, before the next request is read.
+		if ferr := c.sess.Flush(ctx); ferr != nil {
+			h.log.Error("recording failed: closing the connection (nothing unrecorded passes)", "err", ferr)
+			return
+		}
+		if err != nil || w.closeAfter {
 			return
 		}
 		// What the handler left of the body is read and dropped, up to a

@@ -66,6 +66,9 @@ type conn struct {
 	upstream roundTripper // keep-alive connection(s) to the original destination
 	opened   time.Time
 	done     chan struct{} // closed when the HTTP server is done with it
+	// stageResponses: responses are staged and the server flushes them
+	// (HTTP/1.1), rather than posted.
+	stageResponses bool
 
 	exchanges atomic.Uint32
 	fromCli   atomic.Int64
@@ -127,7 +130,9 @@ func New(cfg Config) (*Handler, error) {
 	// others.
 	h.srv.Protocols = new(http.Protocols)
 	h.srv.Protocols.SetHTTP2(true)
-	h.srv.TLSConfig = cfg.ServerTLS
+	// The server sets up its copy (NextProtos): the caller's config may be
+	// shared with other handlers.
+	h.srv.TLSConfig = cfg.ServerTLS.Clone()
 	go func() { _ = h.srv.Serve(h.ln) }()
 	return h, nil
 }

@@ -352,11 +352,23 @@ func (x *exchange) respond(ctx context.Context, w http.ResponseWriter, resp *htt
 	}
 	h.cfg.Observer.Masked(masks)
 	h.cfg.Observer.Latency(c.target.Name, upLatency, x.proxyTime-x.hold)
-	_ = c.sess.Response(&interlockv1.HTTPResponse{
+	x.recordResponse(&interlockv1.HTTPResponse{
 		ExchangeId: x.id, Status: uint32(resp.StatusCode), Headers: h.redac.Headers(resp.Header), Body: payload,
 		UpstreamLatency: durationpb.New(upLatency), ProxyLatency: durationpb.New(x.proxyTime - x.hold),
 		ApprovalHold: durationpb.New(x.hold), RequestBody: payloadOf(reqBody, ""),
 	})
+}
+
+// recordResponse records the response once it is on its way to the
+// workload: staged on an HTTP/1.1 connection, whose server flushes the
+// session after the response's bytes are out (serveH1), posted on HTTP/2.
+// Either way the session's next event waits until it is durable.
+func (x *exchange) recordResponse(r *interlockv1.HTTPResponse) {
+	if x.c.stageResponses {
+		_ = x.c.sess.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpResponse{HttpResponse: r}})
+		return
+	}
+	_ = x.c.sess.Response(r)
 }
 
 // refuse records and answers a request refused before policy (no or bad
@@ -393,7 +405,7 @@ func (x *exchange) respondError(ctx context.Context, w http.ResponseWriter, stat
 	_, _ = rec.Original().Write(body)
 	_, _ = rec.Masked().Write(body)
 	payload := payloadOf(rec, "application/json")
-	_ = x.c.sess.Response(&interlockv1.HTTPResponse{
+	x.recordResponse(&interlockv1.HTTPResponse{
 		ExchangeId: x.id, Status: uint32(status), Headers: x.h.redac.Headers(w.Header()), Body: payload, FromProxy: true,
 		ProxyLatency: durationpb.New(time.Since(x.start)),
 	})

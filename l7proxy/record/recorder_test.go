@@ -318,6 +318,21 @@ func TestStage(t *testing.T) {
 	if err := s.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_Open{Open: &interlockv1.SessionOpen{}}}); err == nil {
 		t.Error("Stage accepted an open event")
 	}
+
+	// Flush makes what is staged durable by itself.
+	if err := s.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpResponse{HttpResponse: &interlockv1.HTTPResponse{ExchangeId: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	before := sink.appends()
+	if err := s.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if evs := sink.events(); sink.appends() != before+1 || evs[len(evs)-1].GetHttpResponse() == nil {
+		t.Errorf("Flush did not append the staged response (%d appends, was %d)", sink.appends(), before)
+	}
+	if err := s.Flush(t.Context()); err != nil || sink.appends() != before+1 {
+		t.Errorf("Flush with nothing staged: %v, %d appends", err, sink.appends())
+	}
 }
 
 // TestPost: a posted event is appended in the background, the session's

@@ -167,6 +167,14 @@ func (s *Session) Post(ev *interlockv1.SessionEvent) error {
 	return nil
 }
 
+// Flush returns once every event staged or posted so far is durable. A
+// handler that staged a response calls it after the workload has the
+// response's bytes.
+func (s *Session) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	return s.waitDurable(ctx, s.seq)
+}
+
 // emit stamps ev, queues it and waits until it is durable.
 func (s *Session) emit(ctx context.Context, ev *interlockv1.SessionEvent, closing bool) error {
 	if err := s.stamp(ev, closing); err != nil {
