@@ -24,6 +24,8 @@ type proxyMetrics struct {
 	upstream   *prometheus.HistogramVec // by target
 	added      *prometheus.HistogramVec // by target
 	approvals  *prometheus.HistogramVec // by state
+	sessions   *prometheus.CounterVec   // inspected connections by protocol, target, workload
+	inspected  *prometheus.CounterVec   // their bytes by protocol, target, direction
 }
 
 // Protocols of the observers, as the masked_values_total label has them.
@@ -63,7 +65,15 @@ func newProxyMetrics(reg prometheus.Registerer) *proxyMetrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 3, 10),
 		}, []string{"state"}),
 	}
-	reg.MustRegister(m.requests, m.statements, m.masked, m.upstream, m.added, m.approvals)
+	m.sessions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "interlock", Subsystem: "proxy", Name: "connections_total",
+		Help: "Inspected connections (recorded sessions), counted when they close, by protocol, target and workload. interlock_node_connections_total counts every intercepted connection, passed through or not.",
+	}, []string{"protocol", "target", "workload"})
+	m.inspected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "interlock", Subsystem: "proxy", Name: "inspected_bytes_total",
+		Help: "Bytes of inspected connections (decrypted payload), by protocol, target and direction (from_client, to_client); interlock_node_passthrough_bytes_total counts the uninspected ones.",
+	}, []string{"protocol", "target", "direction"})
+	reg.MustRegister(m.requests, m.statements, m.masked, m.upstream, m.added, m.approvals, m.sessions, m.inspected)
 	return m
 }
 
@@ -110,6 +120,12 @@ func (o *protoObserver) Latency(target string, upstream, added time.Duration) {
 
 func (o *protoObserver) ApprovalWait(state interlockv1.ApprovalState, held time.Duration) {
 	o.m.approvals.WithLabelValues(strings.ToLower(strings.TrimPrefix(state.String(), "APPROVAL_STATE_"))).Observe(held.Seconds())
+}
+
+func (o *protoObserver) Closed(target, workload string, fromClient, toClient int64) {
+	o.m.sessions.WithLabelValues(o.protocol, target, workload).Inc()
+	o.m.inspected.WithLabelValues(o.protocol, target, "from_client").Add(float64(fromClient))
+	o.m.inspected.WithLabelValues(o.protocol, target, "to_client").Add(float64(toClient))
 }
 
 // nodeCollector reads the spool, the policy version and certificate

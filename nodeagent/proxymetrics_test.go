@@ -23,6 +23,9 @@ func TestProxyMetricsByProtocol(t *testing.T) {
 	pg.Decision("crm", "ACTION_ALLOW", "mask-email")
 	h.Masked([]*interlockv1.MaskApplied{{Rule: "keys", JsonPath: "$.keys[*].value", Count: 2}, {Detector: "jwt", Count: 1}})
 	pg.Masked([]*interlockv1.MaskApplied{{Rule: "mask-email", Column: "email", Count: 3}, {Detector: "jwt", Count: 1}})
+	h.Closed("arm", "agent", 100, 2000)
+	h.Closed("arm", "agent", 50, 1000)
+	pg.Closed("crm", "psql", 10, 20)
 
 	for _, tc := range []struct {
 		name   string
@@ -39,6 +42,11 @@ func TestProxyMetricsByProtocol(t *testing.T) {
 		{"https detector", m.masked, []string{"https", "jwt"}, 1},
 		{"postgres column", m.masked, []string{"postgres", "column"}, 3},
 		{"postgres detector", m.masked, []string{"postgres", "jwt"}, 1},
+		{"https connections", m.sessions, []string{"https", "arm", "agent"}, 2},
+		{"postgres connections", m.sessions, []string{"postgres", "crm", "psql"}, 1},
+		{"https bytes from client", m.inspected, []string{"https", "arm", "from_client"}, 150},
+		{"https bytes to client", m.inspected, []string{"https", "arm", "to_client"}, 3000},
+		{"postgres bytes to client", m.inspected, []string{"postgres", "crm", "to_client"}, 20},
 	} {
 		if got := testutil.ToFloat64(tc.vec.WithLabelValues(tc.labels...)); got != tc.want {
 			t.Errorf("%s: %v = %v, want %v", tc.name, tc.labels, got, tc.want)

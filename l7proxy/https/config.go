@@ -106,7 +106,19 @@ type Observer interface {
 	// ApprovalWait is called with how long a request was held and how
 	// the approval stood when the hold ended.
 	ApprovalWait(state interlockv1.ApprovalState, held time.Duration)
+	// Closed is called once per inspected connection, when its session
+	// closes, with the bytes it carried each way.
+	Closed(target, workload string, fromClient, toClient int64)
 }
+
+// NopObserver counts nothing.
+type NopObserver struct{}
+
+func (NopObserver) Decision(string, string, string)                       {}
+func (NopObserver) Masked([]*interlockv1.MaskApplied)                     {}
+func (NopObserver) Latency(string, time.Duration, time.Duration)          {}
+func (NopObserver) ApprovalWait(interlockv1.ApprovalState, time.Duration) {}
+func (NopObserver) Closed(string, string, int64, int64)                   {}
 
 // Config configures a Handler. It must not change once in use.
 type Config struct {

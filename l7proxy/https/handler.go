@@ -102,7 +102,7 @@ func New(cfg Config) (*Handler, error) {
 		red = record.NewRedactor()
 	}
 	if cfg.Observer == nil {
-		cfg.Observer = noObserver{}
+		cfg.Observer = NopObserver{}
 	}
 	h := &Handler{cfg: cfg, log: log, redac: red, ln: newChanListener()}
 	h.stop, h.stopping = context.WithCancel(context.Background())
@@ -217,6 +217,7 @@ func (h *Handler) serve(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Diale
 	if ctx.Err() != nil {
 		reason = "node agent stopping"
 	}
+	h.cfg.Observer.Closed(target.Name, c.Workload.Name, cs.fromCli.Load(), cs.toCli.Load())
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer ccancel()
 	return sess.Close(cctx, &interlockv1.SessionClose{
@@ -284,11 +285,3 @@ func (l *chanListener) Close() error {
 }
 
 func (l *chanListener) Addr() net.Addr { return &net.TCPAddr{} }
-
-// noObserver counts nothing.
-type noObserver struct{}
-
-func (noObserver) Decision(string, string, string)                       {}
-func (noObserver) Masked([]*interlockv1.MaskApplied)                     {}
-func (noObserver) Latency(string, time.Duration, time.Duration)          {}
-func (noObserver) ApprovalWait(interlockv1.ApprovalState, time.Duration) {}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/interlockhq/interlock/l7proxy"
+	"github.com/interlockhq/interlock/l7proxy/https"
 	"github.com/interlockhq/interlock/l7proxy/pgwire"
 	"github.com/interlockhq/interlock/l7proxy/policy"
 	"github.com/interlockhq/interlock/l7proxy/tlsterm"
@@ -52,7 +53,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.RecordCap = DefaultRecordCap
 	}
 	if cfg.Observer == nil {
-		cfg.Observer = noObserver{}
+		cfg.Observer = https.NopObserver{}
 	}
 	if cfg.Passthrough == nil {
 		cfg.Passthrough = plainPassthrough

@@ -145,6 +145,7 @@ func (h *Handler) session(ctx context.Context, c *l7proxy.Conn, tc *tls.Conn, di
 		if ctx.Err() != nil {
 			reason = "node agent stopping"
 		}
+		s.h.cfg.Observer.Closed(s.target.Name, c.Workload.Name, s.fromCli.Load(), s.toCli.Load())
 		_ = s.sess.Close(cctx, &interlockv1.SessionClose{
 			Reason: reason, BytesFromClient: uint64(s.fromCli.Load()), BytesToClient: uint64(s.toCli.Load()),
 			Exchanges: s.statements.Load(), Duration: durationpb.New(time.Since(s.opened)),
@@ -298,11 +299,3 @@ func (s *session) fatal(e *pgwire.ErrorResponse) {
 	}
 	s.fatalOnce.Do(func() { _ = s.writeClient(e.Encode(nil)) })
 }
-
-// noObserver counts nothing.
-type noObserver struct{}
-
-func (noObserver) Decision(string, string, string)                       {}
-func (noObserver) Masked([]*interlockv1.MaskApplied)                     {}
-func (noObserver) Latency(string, time.Duration, time.Duration)          {}
-func (noObserver) ApprovalWait(interlockv1.ApprovalState, time.Duration) {}

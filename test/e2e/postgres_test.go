@@ -221,6 +221,7 @@ func TestPostgresAcceptance(t *testing.T) {
 		`interlock_proxy_statements_total{outcome="allow",rule="mask-customer-email",target="crm"} 1`,
 		`interlock_proxy_statements_total{outcome="deny",rule="no-drop-or-truncate",target="crm"} 1`,
 		fmt.Sprintf(`interlock_proxy_masked_values_total{detector="column",protocol="postgres"} %d`, len(customers)),
+		`interlock_proxy_connections_total{protocol="postgres",target="crm",workload="psql-agent"} 2`,
 	} {
 		if !strings.Contains(metrics, want+"\n") {
 			t.Errorf("/metrics lacks %q", want)
