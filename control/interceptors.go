@@ -32,7 +32,7 @@ func slogLogger(l *slog.Logger) logging.Logger {
 // requests before any handler sees them.
 func interceptors(log *slog.Logger, a *auth.Authenticator) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	lg := slogLogger(log)
-	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall), logging.WithLevels(codeLevel)}
 	rec := []recovery.Option{recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in handler", "panic", p, "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
@@ -50,6 +50,17 @@ func interceptors(log *slog.Logger, a *auth.Authenticator) ([]grpc.UnaryServerIn
 		validateStream,
 	}
 	return unary, stream
+}
+
+// codeLevel is the level a finished call is logged at: as
+// go-grpc-middleware's default, but Unavailable is INFO — this server
+// answers it only to end a watch it wants the client to resume (the
+// server stopping, a watcher fallen behind), which is no warning.
+func codeLevel(c codes.Code) logging.Level {
+	if c == codes.Unavailable {
+		return logging.LevelInfo
+	}
+	return logging.DefaultServerCodeToLevel(c)
 }
 
 func validateUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

@@ -101,6 +101,7 @@ type Node struct {
 	policy   *controlclient.PolicyWatcher
 	appr     *controlclient.Approvals
 	spool    *spool.Spool
+	recorder *record.Recorder
 	up       *upload.Uploader
 	https    *https.Handler
 	postgres *postgres.Handler
@@ -210,6 +211,7 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 		}
 		metrics = newProxyMetrics(n.icept.Registry())
 	)
+	n.recorder = recorder
 	if n.https, err = https.New(https.Config{
 		Node:        id.NodeName,
 		Policy:      n.current.Load,
@@ -280,6 +282,30 @@ func (n *Node) Ready() bool { return n.icept.Ready() }
 // HealthHandler serves the node's /metrics, /healthz and /readyz (see
 // Agent.HealthHandler).
 func (n *Node) HealthHandler() http.Handler { return n.icept.HealthHandler() }
+
+// OpenSessions returns how many inspected connections are open (their
+// sessions not yet closed).
+func (n *Node) OpenSessions() int64 { return n.recorder.OpenSessions() }
+
+// Flush seals and fsyncs every event recorded so far and returns once the
+// control plane has acknowledged all of them (or ctx ends): what a
+// session's events said by then is searchable there.
+func (n *Node) Flush(ctx context.Context) error {
+	if err := n.spool.Sync(ctx); err != nil {
+		return fmt.Errorf("nodeagent: flush: %w", err)
+	}
+	for {
+		st := n.spool.Stats()
+		if st.PendingEvents == 0 && st.PendingChunks == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("nodeagent: flush: %d events not yet acknowledged: %w", st.PendingEvents, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
 
 func ignoreCanceled(err error) error {
 	if errors.Is(err, context.Canceled) {

@@ -40,6 +40,11 @@ APIs, PostgreSQL), using eBPF to intercept their connections.`,
 		SilenceUsage:  true,
 		SilenceErrors: true, // main prints the error once
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			// The demo's output is for reading: its components log
+			// warnings and errors only, unless asked otherwise.
+			if demo, _ := cmd.Flags().GetBool("demo"); demo && !cmd.Flags().Changed("log-level") {
+				g.logLevel = "warn"
+			}
 			var err error
 			g.log, err = g.logger(stderr)
 			return err

@@ -250,6 +250,14 @@ func (f *upFlags) runDemo(ctx context.Context, g *globals, stdout io.Writer) (er
 	say("")
 	say("== what was recorded (interlock sessions list / replay, as an auditor would):")
 	cli := []string{"--server", addr, "--ca", cp.ca.ControlCAPath(), "--token-file", adminTokenPath(f.control.dataDir)}
+	// Every step's session is uploaded before anyone looks: the node seals
+	// and sends what it recorded, and the control plane acknowledges it.
+	fctx, fcancel := context.WithTimeout(ctx, 30*time.Second)
+	err = flushDemo(fctx, node, say)
+	fcancel()
+	if err != nil {
+		return err
+	}
 	if err := waitRecorded(ctx, admin, 1); err != nil {
 		return err
 	}
@@ -361,6 +369,20 @@ func waitNodeReady(ctx context.Context, n *nodeagent.Node) error {
 		}
 	}
 	return errors.New("the node did not become ready in 30 s")
+}
+
+// flushDemo waits (5 s at most) for the agent's connections, gone with
+// its processes, to close their sessions on the node, then flushes the
+// node's recording to the control plane.
+func flushDemo(ctx context.Context, node *nodeagent.Node, say func(string, ...any)) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for node.OpenSessions() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := node.OpenSessions(); n > 0 {
+		say("   (%d sessions still open on the node: listed as open)", n)
+	}
+	return node.Flush(ctx)
 }
 
 // waitRecorded waits until the control plane holds n complete sessions.

@@ -62,7 +62,7 @@ Ctrl-C stops both; interception is removed unless --keep-interception.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.policyFile, "policy", "", "policy file to enforce (watched for changes); required unless --demo")
-	fl.BoolVar(&f.demo, "demo", false, "run the demo: fake Azure endpoints, an unmodified Azure SDK agent walked through allowed, masked, blocked and approved requests, then the recording; leaves nothing behind")
+	fl.BoolVar(&f.demo, "demo", false, "run the demo: fake Azure endpoints, an unmodified Azure SDK agent walked through allowed, masked, blocked and approved requests, then the recording; leaves nothing behind (logs at warn unless --log-level)")
 	fl.StringVar(&f.control.listen, "listen", defaultListen, "address of the control plane's API")
 	fl.StringVar(&f.control.dataDir, "data-dir", defaultDataDir, "directory for the control plane's store, CA and admin credential, and the node's state")
 	fl.BoolVar(&f.keepPins, "keep-interception", false, "leave interception pinned when stopping (workloads then fail closed until the next start)")

@@ -7,6 +7,7 @@ package record
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,13 +27,18 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Recorder opens recorded sessions. It is safe for concurrent use and holds
-// no state of its own beyond its configuration.
+// Recorder opens recorded sessions. It is safe for concurrent use; beyond
+// its configuration it only counts the sessions open.
 type Recorder struct {
 	sink   Sink
 	redact *Redactor
 	now    func() time.Time
+	open   atomic.Int64 // sessions opened and not yet closed
 }
+
+// OpenSessions returns how many sessions are open: opened and not yet
+// closed.
+func (r *Recorder) OpenSessions() int64 { return r.open.Load() }
 
 // New returns a Recorder that appends to sink.
 func New(sink Sink, opts Options) *Recorder {
@@ -67,6 +73,7 @@ func (r *Recorder) Open(ctx context.Context, open *interlockv1.SessionOpen) (*Se
 	if err := r.sink.Append(ctx, []*interlockv1.SessionEvent{ev}); err != nil {
 		return nil, fmt.Errorf("record: open session: %w", err)
 	}
+	r.open.Add(1)
 	return &Session{
 		rec:     r,
 		id:      ev.SessionId,

@@ -100,11 +100,17 @@ func TestSessionStampsEvents(t *testing.T) {
 			t.Fatalf("step %d: %v", i, err)
 		}
 	}
+	if n := rec.OpenSessions(); n != 1 {
+		t.Errorf("%d sessions open, want 1", n)
+	}
 	if err := s.Close(ctx, &interlockv1.SessionClose{Reason: "client closed"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(ctx, nil); err != nil {
 		t.Fatalf("second Close = %v, want nil", err)
+	}
+	if n := rec.OpenSessions(); n != 0 {
+		t.Errorf("%d sessions open after Close (twice), want 0", n)
 	}
 	if err := s.Decision(ctx, &interlockv1.Decision{}); !errors.Is(err, record.ErrClosed) {
 		t.Fatalf("Emit after Close = %v, want ErrClosed", err)
@@ -282,6 +288,9 @@ func TestSinkFailureFailsSession(t *testing.T) {
 	}
 	if err := s.Close(ctx, nil); err == nil {
 		t.Fatal("Close of a failed session returned nil")
+	}
+	if n := rec.OpenSessions(); n != 0 {
+		t.Errorf("%d sessions open after the failed one closed", n)
 	}
 	if err := s.Close(ctx, nil); err != nil {
 		t.Fatalf("second Close = %v", err)

@@ -108,6 +108,7 @@ func (s *Session) Close(ctx context.Context, c *interlockv1.SessionClose) error 
 	}
 	if s.err != nil {
 		s.closed = true
+		s.rec.open.Add(-1)
 		s.mu.Unlock()
 		return s.err
 	}
@@ -199,6 +200,9 @@ func (s *Session) stamp(ev *interlockv1.SessionEvent, closing bool) error {
 		return ErrClosed
 	}
 	s.closed = closing
+	if closing {
+		s.rec.open.Add(-1)
+	}
 	now := s.rec.now()
 	s.seq++
 	ev.SessionId = s.id
