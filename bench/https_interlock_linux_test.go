@@ -16,10 +16,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"sync"
 	"testing"
 
-	"github.com/interlockhq/interlock/bpf"
 	"github.com/interlockhq/interlock/l7proxy"
 	"github.com/interlockhq/interlock/l7proxy/https"
 	"github.com/interlockhq/interlock/l7proxy/identity"
@@ -27,11 +25,9 @@ import (
 	"github.com/interlockhq/interlock/l7proxy/policy"
 	"github.com/interlockhq/interlock/l7proxy/record"
 	"github.com/interlockhq/interlock/l7proxy/tlsterm"
-	"github.com/interlockhq/interlock/nodeagent"
 	"github.com/interlockhq/interlock/nodeagent/spool"
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 	"github.com/interlockhq/interlock/test/azurefake"
-	"github.com/interlockhq/interlock/test/echoproc"
 	"github.com/interlockhq/interlock/test/testca"
 )
 
@@ -93,12 +89,6 @@ type discardSink struct{}
 
 func (discardSink) Append(context.Context, []*interlockv1.SessionEvent) error { return nil }
 
-// interlock is a running Handler behind its listener.
-type interlock struct {
-	addr  string
-	spool *spool.Spool // nil when recording goes nowhere
-}
-
 // startInterlock starts a Handler in front of upstream (whose certificate
 // upstreamCA issued), minting leaves with nodeCA, recording into a spool in
 // a temporary directory, or nowhere when spooled is false, and stops
@@ -117,9 +107,7 @@ func startInterlock(b *testing.B, e *entra, upstream netip.AddrPort, upstreamCA,
 	var sink record.Sink = discardSink{}
 	var sp *spool.Spool
 	if spooled {
-		if sp, err = spool.Open(b.TempDir(), spool.Options{Logger: quiet, SyncInterval: nodeagent.DefaultSpoolSyncInterval}); err != nil {
-			b.Fatal(err)
-		}
+		sp = openSpool(b)
 		sink = sp
 	}
 	h, err := https.New(https.Config{
@@ -139,67 +127,8 @@ func startInterlock(b *testing.B, e *entra, upstream netip.AddrPort, upstreamCA,
 		Logger: quiet,
 	})
 	if err != nil {
-		if sp != nil {
-			sp.Close()
-		}
 		b.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", echoproc.RandomLoopback(0).String())
-	if err != nil {
-		h.Close()
-		if sp != nil {
-			sp.Close()
-		}
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	b.Cleanup(func() {
-		ln.Close()
-		cancel()
-		wg.Wait()
-		h.Close()
-		if sp != nil {
-			sp.Close()
-		}
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			lc := &l7proxy.Conn{
-				TCPConn:  c.(*net.TCPConn),
-				Original: bpf.Original{Dst: upstream, PID: 4242, UID: 1000},
-				Workload: l7proxy.Workload{Kind: "vm", Name: "bench-agent"},
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				h.Serve(ctx, lc, dialTCP)
-			}()
-		}
-	}()
-	return &interlock{addr: ln.Addr().String(), spool: sp}
-}
-
-// syncs returns how many fsyncs the spool made so far (0 without one).
-func (il *interlock) syncs() uint64 {
-	if il == nil || il.spool == nil {
-		return 0
-	}
-	return il.spool.Stats().Syncs
-}
-
-// dialTCP is the Dialer of a proxy on the host: a plain dial.
-func dialTCP(ctx context.Context, dst netip.AddrPort) (*net.TCPConn, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", dst.String())
-	if err != nil {
-		return nil, err
-	}
-	return c.(*net.TCPConn), nil
+	b.Cleanup(func() { h.Close() })
+	return &interlock{addr: listenRedirected(b, upstream, h.Serve), spool: sp}
 }

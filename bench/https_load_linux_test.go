@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // The HTTPS benchmark's load client: keep-alive connections that GET the
-// resource group list, one request at a time each, either timing every
-// request (latency) or counting them for a while (throughput).
+// resource group list, one request at a time each (runConns).
 
 package bench
 
@@ -16,39 +15,15 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
-	"time"
 )
 
-// loadSpec is what a load client does.
+// loadSpec is what an HTTPS load client does.
 type loadSpec struct {
 	Addr  string `json:"addr"`  // where every connection goes
 	CAPEM []byte `json:"caPEM"` // the CA that issued the certificate for armHost
 	Token string `json:"token"` // the bearer token sent
 	H2    bool   `json:"h2"`    // HTTP/2 (net/http) instead of HTTP/1.1
-	Conns int    `json:"conns"`
-	// Warmup is how many requests each connection makes before measuring.
-	Warmup int `json:"warmup"`
-	// Requests > 0: each connection times this many requests one by one.
-	// Otherwise the connections make requests for Duration.
-	Requests int           `json:"requests"`
-	Duration time.Duration `json:"duration"`
-}
-
-// loadResult is what a load client measured.
-type loadResult struct {
-	Requests   int     `json:"requests"`  // all completed, warm-up included
-	Measured   int     `json:"measured"`  // completed in the measured window
-	ElapsedNs  int64   `json:"elapsedNs"` // the measured window
-	LatencyNs  []int64 `json:"latencyNs,omitempty"`
-	Errors     int     `json:"errors"`
-	FirstError string  `json:"firstError,omitempty"`
-}
-
-// doer makes one request on its connection and reads the whole answer.
-type doer interface {
-	do(ctx context.Context) error
-	close()
+	loadShape
 }
 
 func runLoad(ctx context.Context, l loadSpec) (loadResult, error) {
@@ -56,85 +31,7 @@ func runLoad(ctx context.Context, l loadSpec) (loadResult, error) {
 	if !pool.AppendCertsFromPEM(l.CAPEM) {
 		return loadResult{}, errors.New("no CA certificate")
 	}
-	if l.Conns < 1 {
-		return loadResult{}, errors.New("no connections")
-	}
-	var (
-		res      loadResult
-		mu       sync.Mutex // guards res
-		ready    sync.WaitGroup
-		done     sync.WaitGroup
-		start    = make(chan struct{})
-		deadline time.Time // written before start closes
-	)
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if res.Errors == 0 {
-			res.FirstError = err.Error()
-		}
-		res.Errors++
-	}
-	for range l.Conns {
-		ready.Add(1)
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			var all, measured int
-			var lat []int64
-			defer func() {
-				mu.Lock()
-				res.Requests += all
-				res.Measured += measured
-				res.LatencyNs = append(res.LatencyNs, lat...)
-				mu.Unlock()
-			}()
-			d, err := dial(ctx, l, pool)
-			if err == nil {
-				defer d.close()
-				for i := 0; i < l.Warmup && err == nil; i++ {
-					if err = d.do(ctx); err == nil {
-						all++
-					}
-				}
-			}
-			ready.Done()
-			<-start
-			if err != nil {
-				fail(err)
-				return
-			}
-			if l.Requests > 0 {
-				lat = make([]int64, 0, l.Requests)
-				for range l.Requests {
-					t0 := time.Now()
-					if err := d.do(ctx); err != nil {
-						fail(err)
-						return
-					}
-					lat = append(lat, time.Since(t0).Nanoseconds())
-					all++
-					measured++
-				}
-				return
-			}
-			for time.Now().Before(deadline) {
-				if err := d.do(ctx); err != nil {
-					fail(err)
-					return
-				}
-				all++
-				measured++
-			}
-		}()
-	}
-	ready.Wait()
-	t0 := time.Now()
-	deadline = t0.Add(l.Duration)
-	close(start)
-	done.Wait()
-	res.ElapsedNs = time.Since(t0).Nanoseconds()
-	return res, nil
+	return runConns(ctx, l.loadShape, func(ctx context.Context) (doer, error) { return dial(ctx, l, pool) })
 }
 
 func dial(ctx context.Context, l loadSpec, pool *x509.CertPool) (doer, error) {

@@ -63,9 +63,9 @@ http {
 }
 `
 
-// nginx is a running nginx.
+// nginx is a running nginx: its master and workers.
 type nginx struct {
-	cmd  *exec.Cmd
+	treeProc
 	addr string
 }
 
@@ -131,46 +131,5 @@ func startNginx(b *testing.B, addr, upstream string, ca, upstreamCA *testca.CA) 
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return &nginx{cmd: cmd, addr: addr}
-}
-
-// pids returns nginx's master and its workers.
-func (n *nginx) pids(b *testing.B) []int {
-	b.Helper()
-	master := n.cmd.Process.Pid
-	kids, err := children(master)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return append([]int{master}, kids...)
-}
-
-func (n *nginx) cpu(b *testing.B) time.Duration {
-	t, err := procCPU(n.pids(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return t
-}
-
-func (n *nginx) peakRSS(b *testing.B) int64 {
-	rss, err := peakRSS(n.pids(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return rss
-}
-
-func (n *nginx) rwSyscalls(b *testing.B) int64 {
-	c, err := rwSyscalls(n.pids(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
-}
-
-func (n *nginx) resetPeak(b *testing.B) {
-	if err := resetPeakRSS(n.pids(b)); err != nil {
-		b.Fatal(err)
-	}
+	return &nginx{treeProc: treeProc(cmd.Process.Pid), addr: addr}
 }

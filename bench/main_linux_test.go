@@ -9,6 +9,6 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	runHTTPSChild() // exits when this process is one of BenchmarkHTTPS's children
+	runChild() // exits when this process is a benchmark's child
 	echoproc.Main(m)
 }

@@ -15,6 +15,7 @@ set -euo pipefail
 #   ca-certificates, git, make     the build itself
 #   curl                           a real TLS client in l7proxy/tlsterm tests
 #   nginx                          bench/: the reverse proxy BenchmarkHTTPS compares Interlock with
+#   pgbouncer                      bench/: the PostgreSQL proxy BenchmarkPostgres compares Interlock with
 #   python3                        make generate: SASLprep's tables (RFC 3454) from Python's stringprep
 packages=(
 	clang llvm libbpf-dev
@@ -22,7 +23,7 @@ packages=(
 	protobuf-compiler
 	iproute2 util-linux mount
 	ca-certificates curl git make
-	nginx
+	nginx pgbouncer
 	python3
 )
 
@@ -48,6 +49,8 @@ fi
 
 # Debian's postgresql package creates and starts a cluster of its own; the
 # tests never use it (pgtest starts throwaway servers), so leave it alone.
+# Likewise pgbouncer's own service: BenchmarkPostgres starts its own
+# pgbouncer from a generated configuration on a random loopback port.
 
 # Go: the toolchain named in go.mod is fetched through the module proxy by
 # the go command itself (GOTOOLCHAIN=auto), so any Go >= 1.21 will do.

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// What the HTTPS benchmark reads of a proxy's processes, and where from:
-// this process's rusage, /proc for the others (children, CPU time, peak
-// resident memory).
+// What the benchmarks read of a proxy's processes, and where from: this
+// process's rusage, /proc for the others (children, CPU time, peak
+// resident memory, read/write system calls).
 
 package bench
 
@@ -47,6 +47,49 @@ func (selfProc) rwSyscalls(b *testing.B) int64 {
 
 func (selfProc) resetPeak(b *testing.B) {
 	if err := resetPeakRSS([]int{0}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// treeProc is a proxy running outside this process: the process with
+// this pid and its children (nginx's workers) as of each call.
+type treeProc int
+
+func (p treeProc) pids(b *testing.B) []int {
+	b.Helper()
+	kids, err := children(int(p))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return append([]int{int(p)}, kids...)
+}
+
+func (p treeProc) cpu(b *testing.B) time.Duration {
+	t, err := procCPU(p.pids(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return t
+}
+
+func (p treeProc) peakRSS(b *testing.B) int64 {
+	rss, err := peakRSS(p.pids(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rss
+}
+
+func (p treeProc) rwSyscalls(b *testing.B) int64 {
+	c, err := rwSyscalls(p.pids(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func (p treeProc) resetPeak(b *testing.B) {
+	if err := resetPeakRSS(p.pids(b)); err != nil {
 		b.Fatal(err)
 	}
 }

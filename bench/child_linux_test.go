@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// The HTTPS benchmark's child processes: the upstream server and the load
-// client run as re-executed test binaries, so that this process's CPU time
-// and memory are the proxy's alone.
+// The benchmarks' child processes: BenchmarkHTTPS's upstream server and
+// the load clients of BenchmarkHTTPS and BenchmarkPostgres run as
+// re-executed test binaries, so that this process's CPU time and memory
+// are the proxy's alone.
 
 package bench
 
@@ -25,26 +26,27 @@ import (
 )
 
 // childEnv carries a child's spec (JSON) to the re-executed test binary.
-const childEnv = "INTERLOCK_BENCH_HTTPS_CHILD"
+const childEnv = "INTERLOCK_BENCH_CHILD"
 
 // clientTimeout bounds a load client's run beyond its Duration.
 const clientTimeout = 2 * time.Minute
 
 // childSpec is what a child process does.
 type childSpec struct {
-	Mode string `json:"mode"` // "upstream" or "client"
+	Mode string `json:"mode"` // "upstream", "client" or "pg-client"
 
 	// upstream: listen on Addr with CertPEM/KeyPEM and answer the list.
 	Addr    string `json:"addr,omitempty"`
 	CertPEM []byte `json:"certPEM,omitempty"`
 	KeyPEM  []byte `json:"keyPEM,omitempty"`
 
-	Load loadSpec `json:"load"` // client
+	Load loadSpec   `json:"load"`         // client
+	PG   pgLoadSpec `json:"pg,omitempty"` // pg-client
 }
 
-// runHTTPSChild runs the child process of BenchmarkHTTPS that the
-// environment describes, if it does, and exits; otherwise it returns.
-func runHTTPSChild() {
+// runChild runs the child process of a benchmark that the environment
+// describes, if it does, and exits; otherwise it returns.
+func runChild() {
 	raw := os.Getenv(childEnv)
 	if raw == "" {
 		return
@@ -56,15 +58,9 @@ func runHTTPSChild() {
 	case s.Mode == "upstream":
 		err = serveUpstream(s)
 	case s.Mode == "client":
-		// Bounded in time whatever the proxy does.
-		time.AfterFunc(s.Load.Duration+clientTimeout, func() {
-			fmt.Fprintln(os.Stderr, "bench child: load client timed out")
-			os.Exit(2)
-		})
-		var r loadResult
-		if r, err = runLoad(context.Background(), s.Load); err == nil {
-			err = json.NewEncoder(os.Stdout).Encode(r)
-		}
+		err = runLoadChild(s.Load.loadShape, func(ctx context.Context) (loadResult, error) { return runLoad(ctx, s.Load) })
+	case s.Mode == "pg-client":
+		err = runLoadChild(s.PG.loadShape, func(ctx context.Context) (loadResult, error) { return runPGLoad(ctx, s.PG) })
 	default:
 		err = fmt.Errorf("unknown mode %q", s.Mode)
 	}
@@ -73,6 +69,20 @@ func runHTTPSChild() {
 		os.Exit(1)
 	}
 	os.Exit(0)
+}
+
+// runLoadChild runs a load client, bounded in time whatever the proxy
+// does, and prints its result.
+func runLoadChild(s loadShape, run func(context.Context) (loadResult, error)) error {
+	time.AfterFunc(s.Duration+clientTimeout, func() {
+		fmt.Fprintln(os.Stderr, "bench child: load client timed out")
+		os.Exit(2)
+	})
+	r, err := run(context.Background())
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
 // childCommand returns the command of a child with spec s.
@@ -89,16 +99,31 @@ func childCommand(s childSpec) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-// runClient runs a load client to completion and returns what it measured.
+// runClient runs an HTTPS load client to completion and returns what it
+// measured.
 func runClient(b *testing.B, l loadSpec) loadResult {
 	b.Helper()
-	cmd, err := childCommand(childSpec{Mode: "client", Load: l})
+	return runLoadClient(b, childSpec{Mode: "client", Load: l}, l.Addr)
+}
+
+// runPGClient runs a PostgreSQL load client to completion and returns
+// what it measured.
+func runPGClient(b *testing.B, l pgLoadSpec) loadResult {
+	b.Helper()
+	return runLoadClient(b, childSpec{Mode: "pg-client", PG: l}, l.Addr)
+}
+
+// runLoadClient runs the load client child s against addr to completion
+// and returns what it measured; any failed request fails b.
+func runLoadClient(b *testing.B, s childSpec, addr string) loadResult {
+	b.Helper()
+	cmd, err := childCommand(s)
 	if err != nil {
 		b.Fatal(err)
 	}
 	out, err := cmd.Output()
 	if err != nil {
-		b.Fatalf("load client against %s: %v", l.Addr, err)
+		b.Fatalf("load client against %s: %v", addr, err)
 	}
 	line, _, _ := strings.Cut(string(out), "\n")
 	var r loadResult
@@ -106,7 +131,7 @@ func runClient(b *testing.B, l loadSpec) loadResult {
 		b.Fatalf("load client output %q: %v", out, err)
 	}
 	if r.Errors > 0 {
-		b.Fatalf("load client against %s: %d of %d requests failed, first: %s", l.Addr, r.Errors, r.Requests, r.FirstError)
+		b.Fatalf("load client against %s: %d of %d requests failed, first: %s", addr, r.Errors, r.Requests, r.FirstError)
 	}
 	return r
 }

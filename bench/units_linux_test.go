@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Tests of the HTTPS benchmark's own arithmetic and /proc readers, which
-// run with the other tests (no root, no nginx).
+// Tests of the benchmarks' own arithmetic, /proc readers and generated
+// configuration, which run with the other tests (no root, no nginx, no
+// pgbouncer).
 
 package bench
 
@@ -77,5 +78,18 @@ func TestProcReaders(t *testing.T) {
 	}
 	if _, err := procCPU([]int{1 << 30}); err == nil {
 		t.Error("procCPU of a pid that does not exist: no error")
+	}
+}
+
+func TestPgbouncerQuote(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"interlock", `"interlock"`},
+		{"", `""`},
+		{`pa"ss`, `"pa""ss"`},
+		{`a b\c`, `"a b\c"`},
+	} {
+		if got := pgbouncerQuote(tc.in); got != tc.want {
+			t.Errorf("pgbouncerQuote(%q) = %s, want %s", tc.in, got, tc.want)
+		}
 	}
 }
