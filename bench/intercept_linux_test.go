@@ -8,6 +8,7 @@ package bench
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"strings"
 	"syscall"
@@ -134,7 +135,7 @@ func BenchmarkPassthrough(b *testing.B) {
 	}
 	port := uint16(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	a, err := nodeagent.New(nodeagent.Config{BPF: bpf.Config{PinDir: bpftest.PinDir()}, ProxyPort: port, DetachOnExit: true})
+	a, err := nodeagent.New(nodeagent.Config{BPF: bpf.Config{PinDir: bpftest.PinDir()}, ProxyPort: port, DetachOnExit: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
