@@ -25,4 +25,12 @@
 //     recording: recorded headers pass through record.Redactor.
 //   - Upstream connections go to the original destination the workload
 //     dialed (not a fresh DNS answer), verified for the SNI.
+//   - HTTP/1.1 connections are served by this package (h1.go): one
+//     goroutine reads a request, serves it over the connection's own
+//     upstream connection (h1upstream.go), writes the response and records
+//     it before reading the next, with no hand-off to another goroutine.
+//     HTTP/2 connections go to net/http's server and an HTTP/2 upstream
+//     pool; the response is then recorded in the background (Post).
+//   - A request is durable in the spool (written, fsync'd within the
+//     spool's SyncInterval) before anything goes upstream.
 package https
