@@ -9,7 +9,6 @@ package bench
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,22 +113,6 @@ func startNginx(b *testing.B, addr, upstream string, ca, upstreamCA *testca.CA) 
 			<-exited
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			b.Fatalf("nginx exited: %s", log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("nginx does not listen on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitListening(b, "nginx", addr, exited, filepath.Join(dir, "error.log"))
 	return &nginx{treeProc: treeProc(cmd.Process.Pid), addr: addr}
 }

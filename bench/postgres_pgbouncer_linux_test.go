@@ -9,7 +9,6 @@ package bench
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -132,23 +131,7 @@ func startPgbouncer(b *testing.B, addr netip.AddrPort, srv *pgtest.Server, ca *t
 			<-exited
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", addr.String(), time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
-			b.Fatalf("pgbouncer exited: %s", log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("pgbouncer does not listen on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitListening(b, "pgbouncer", addr.String(), exited, filepath.Join(dir, "pgbouncer.log"))
 	return &pgbouncer{treeProc: treeProc(cmd.Process.Pid), addr: addr.String()}
 }
 

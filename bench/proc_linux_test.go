@@ -9,6 +9,7 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -224,4 +225,28 @@ func resetPeakRSS(pids []int) error {
 		}
 	}
 	return nil
+}
+
+// waitListening waits up to 10 s until a peer proxy, started as a child
+// process, accepts connections at addr; it fails b with the proxy's log if
+// the process exits first (exited is closed) or never listens.
+func waitListening(b *testing.B, name, addr string, exited <-chan struct{}, logFile string) {
+	b.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(logFile)
+			b.Fatalf("%s exited: %s", name, log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s does not listen on %s: %v", name, addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -135,25 +135,7 @@ func TestPostgresAcceptance(t *testing.T) {
 		return out.String(), err
 	}
 
-	out, err := run("SELECT id, name, email FROM customers ORDER BY id")
-	if err != nil {
-		t.Fatalf("psql SELECT: %v\n%s", err, out)
-	}
-	var want strings.Builder
-	for _, c := range customers {
-		fmt.Fprintf(&want, "%s|%s|[MASKED]\n", c[0], c[1])
-	}
-	if out != want.String() {
-		t.Errorf("psql SELECT printed\n%s\nwant\n%s", out, want.String())
-	}
-
-	out, err = run("DROP TABLE customers")
-	if err == nil || !strings.Contains(out, "RequestDisallowedByInterlock: no-drop-or-truncate: Agents may not drop or truncate tables.") {
-		t.Errorf("psql DROP TABLE: %v\n%s\nwant a failure naming RequestDisallowedByInterlock and the rule", err, out)
-	}
-	if n := countCustomers(t, srv.DSN()); n != len(customers) {
-		t.Errorf("the server has %d customers after the refused DROP, want %d", n, len(customers))
-	}
+	checkPsqlEnforced(t, run, srv.DSN())
 
 	// The recording, as the control plane holds it: one session per psql.
 	evs := recording(t, p, 2)
@@ -270,4 +252,30 @@ func countCustomers(t *testing.T, dsn string) int {
 		return -1
 	}
 	return n
+}
+
+// checkPsqlEnforced runs a SELECT and a DROP through run (psql in an
+// intercepted workload) and checks that the emails came back masked, that
+// the DROP was refused with the rule's message, and that the server, asked
+// directly at dsn, still has every customer.
+func checkPsqlEnforced(t *testing.T, run func(sql string) (string, error), dsn string) {
+	t.Helper()
+	out, err := run("SELECT id, name, email FROM customers ORDER BY id")
+	if err != nil {
+		t.Fatalf("psql SELECT: %v\n%s", err, out)
+	}
+	var want strings.Builder
+	for _, c := range customers {
+		fmt.Fprintf(&want, "%s|%s|[MASKED]\n", c[0], c[1])
+	}
+	if out != want.String() {
+		t.Errorf("psql SELECT printed\n%s\nwant\n%s", out, want.String())
+	}
+	out, err = run("DROP TABLE customers")
+	if err == nil || !strings.Contains(out, "RequestDisallowedByInterlock: no-drop-or-truncate: Agents may not drop or truncate tables.") {
+		t.Errorf("psql DROP TABLE: %v\n%s\nwant a failure naming RequestDisallowedByInterlock and the rule", err, out)
+	}
+	if n := countCustomers(t, dsn); n != len(customers) {
+		t.Errorf("the server has %d customers after the refused DROP, want %d", n, len(customers))
+	}
 }

@@ -309,24 +309,7 @@ func TestProxyModePostgres(t *testing.T) {
 		err := cmd.Wait()
 		return out.String(), err
 	}
-	out, err := run("SELECT id, name, email FROM customers ORDER BY id")
-	if err != nil {
-		t.Fatalf("psql SELECT: %v\n%s", err, out)
-	}
-	var want strings.Builder
-	for _, c := range customers {
-		fmt.Fprintf(&want, "%s|%s|[MASKED]\n", c[0], c[1])
-	}
-	if out != want.String() {
-		t.Errorf("psql SELECT printed\n%s\nwant\n%s", out, want.String())
-	}
-	out, err = run("DROP TABLE customers")
-	if err == nil || !strings.Contains(out, "RequestDisallowedByInterlock: no-drop-or-truncate: Agents may not drop or truncate tables.") {
-		t.Errorf("psql DROP TABLE: %v\n%s\nwant a failure naming RequestDisallowedByInterlock and the rule", err, out)
-	}
-	if n := countCustomers(t, srv.DSN()); n != len(customers) {
-		t.Errorf("the server has %d customers after the refused DROP, want %d", n, len(customers))
-	}
+	checkPsqlEnforced(t, run, srv.DSN())
 
 	// pgx, from the test process (no workload: only its uid is known),
 	// through the extended protocol: masked the same.
