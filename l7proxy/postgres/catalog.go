@@ -19,9 +19,14 @@ import (
 // after use.
 const (
 	catalogStatement = "interlock_catalog"
-	catalogQuery     = `SELECT a.attrelid, a.attnum, lower(a.attname), lower(c.relname) FROM pg_catalog.pg_attribute a ` +
-		`JOIN pg_catalog.pg_class c ON c.oid = a.attrelid ` +
-		`WHERE a.attnum > 0 AND NOT a.attisdropped AND lower(a.attname) = ANY ($1::text[])`
+	// Every function, operator and type is schema-qualified: the session
+	// is the agent's, and an agent that creates public.lower(name) or
+	// puts its own schema before pg_catalog in search_path must not be
+	// able to make this lookup answer "no masked columns".
+	catalogQuery = `SELECT a.attrelid, a.attnum, pg_catalog.lower(a.attname::pg_catalog.text), pg_catalog.lower(c.relname::pg_catalog.text) ` +
+		`FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid ` +
+		`WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped ` +
+		`AND pg_catalog.lower(a.attname::pg_catalog.text) OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])`
 )
 
 // catalog is the server's answer: owned by the backend loop.
@@ -131,6 +136,8 @@ func (s *session) onCatalog(b *backendState, typ byte, body []byte) error {
 			}
 			b.catalog = b.catalogNext
 		} else {
+			// Unknown, not the previous answer: tracing fails closed.
+			b.catalog = nil
 			s.h.log.Warn("masked-column catalog lookup failed: untraceable columns are refused", "target", s.target.Name)
 		}
 		b.catalogNext, b.catalogFailed = nil, false

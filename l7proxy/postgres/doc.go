@@ -38,7 +38,10 @@
 //     columns the bundle's column names denote with a catalog query of
 //     its own on the session's connection (Parse/Bind/Execute/Sync of
 //     "interlock_catalog", not relayed) at the first sync point, and
-//     again after this session's CREATE, ALTER, DROP or ROLLBACK. A
+//     again after this session's CREATE, ALTER, DROP or ROLLBACK; every
+//     name in that query is schema-qualified, so the agent's own
+//     functions, operators or search_path cannot change its answer, and
+//     a lookup that fails leaves the catalog unknown (refused). A
 //     result column that is not a plain reference (upper(email),
 //     email || '-', a whole-row c::text, count(*)) of a statement that
 //     reads a table having a column named by a rule is refused
@@ -49,6 +52,11 @@
 //     clauses can still test masked values (an oracle, not a disclosure
 //     of rows). Use detectors for values with a shape, and deny views
 //     over masked tables if that matters.
+//   - Statements that name an earlier one are decided as that one: EXECUTE
+//     n as what SQL-level PREPARE n defined, FETCH or MOVE c as the query
+//     DECLARE c ... CURSOR FOR defined (its tables, so the same masks and
+//     refusals apply to the rows a FETCH returns). A name not defined on
+//     this session is unclassifiable: refused.
 //   - A column rule replaces values of text-like types (text, varchar,
 //     char, name, json, xml) with "[MASKED]" and values of other types
 //     with NULL, in either format; detectors scan text-format values and

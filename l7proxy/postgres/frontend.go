@@ -229,7 +229,7 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 		refused  *pgwire.ErrorResponse
 	)
 	for i := range sts {
-		s.resolveExecute(&sts[i])
+		s.resolveNamed(&sts[i])
 		v := s.evaluate(ctx, sts[i], &interlockv1.PGQuery{Kind: interlockv1.PGQuery_KIND_SIMPLE})
 		verdicts = append(verdicts, v)
 		if v.refusal != nil && refused == nil {
@@ -281,28 +281,49 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 	return s.forward(&expect{kind: expSimple, q: q}, pgwire.TypeQuery, (&pgwire.Query{String: text}).Encode(nil)[5:])
 }
 
-// resolveExecute classifies EXECUTE n as the statement PREPARE n defined
-// on this session; an unknown n is unclassifiable.
-func (s *session) resolveExecute(st *sqlclass.Statement) {
-	if st.Type != "EXECUTE" {
-		return
+// resolveNamed classifies a statement that names an earlier one by what
+// that one was: EXECUTE n as the statement PREPARE n defined on this
+// session, FETCH or MOVE c as the query cursor c was declared for (its
+// tables and functions: a column rule or a refused expression applies to
+// the rows a FETCH returns as to the SELECT's). An unknown name is
+// unclassifiable: refused (fail closed).
+func (s *session) resolveNamed(st *sqlclass.Statement) {
+	switch st.Type {
+	case "EXECUTE":
+		p, ok := s.sqlPrepared[st.Name]
+		if !ok {
+			st.Type, st.Unknown = "", "EXECUTE of a statement not prepared on this session: "+st.Name
+			return
+		}
+		text := st.Text
+		*st = p
+		st.Text = text
+	case "FETCH", "MOVE":
+		c, ok := s.cursors[st.Name]
+		if !ok {
+			st.Type, st.Unknown = "", st.Type+" from a cursor not declared on this session: "+st.Name
+			return
+		}
+		st.Tables, st.Functions = c.Tables, c.Functions
 	}
-	p, ok := s.sqlPrepared[st.Name]
-	if !ok {
-		st.Type, st.Unknown = "", "EXECUTE of a statement not prepared on this session: "+st.Name
-		return
-	}
-	text := st.Text
-	*st = p
-	st.Text = text
 }
 
-// notePrepare remembers SQL-level PREPARE, DEALLOCATE and DISCARD.
+// notePrepare remembers SQL-level PREPARE, DEALLOCATE and DISCARD, and
+// DECLARE and CLOSE of cursors.
 func (s *session) notePrepare(st sqlclass.Statement) {
 	switch {
-	case st.Name != "" && st.Type != "EXECUTE" && st.Type != "DEALLOCATE":
+	case st.Type == "DECLARE":
+		s.cursors[st.Name] = st
+	case st.Type == "CLOSE" && st.Name == "all":
+		clear(s.cursors)
+	case st.Type == "CLOSE":
+		delete(s.cursors, st.Name)
+	case st.Type == "DISCARD":
+		clear(s.sqlPrepared)
+		clear(s.cursors)
+	case st.Name != "" && st.Type != "EXECUTE" && st.Type != "DEALLOCATE" && st.Type != "FETCH" && st.Type != "MOVE":
 		s.sqlPrepared[st.Name] = st
-	case st.Type == "DEALLOCATE" && st.Name == "all", st.Type == "DISCARD":
+	case st.Type == "DEALLOCATE" && st.Name == "all":
 		clear(s.sqlPrepared)
 	case st.Type == "DEALLOCATE":
 		delete(s.sqlPrepared, st.Name)
@@ -332,6 +353,9 @@ func (s *session) refuseExtended(e *pgwire.ErrorResponse, q *query) error {
 func (s *session) onParse(ctx context.Context, body []byte) error {
 	f := &s.frontendState
 	sts := sqlclass.Classify(f.parse.Query)
+	for i := range sts {
+		s.resolveNamed(&sts[i])
+	}
 	p := &prepared{name: f.parse.Name, text: f.parse.Query, sts: sts}
 	q := &query{start: time.Now()}
 	for _, st := range sts {
@@ -388,6 +412,7 @@ func (s *session) onExecute(ctx context.Context, body []byte) error {
 		masks = append(masks, v.d.Masks...)
 		detectors = append(detectors, v.d.Detectors...)
 		q.tables = append(q.tables, st.Tables...)
+		s.notePrepare(st)
 		s.noteSchema(st)
 	}
 	m, err := newRowMasker(masks, dedupe(detectors), s.h.cfg.MaskPool)

@@ -64,6 +64,7 @@ type session struct {
 	upArmed        bool                          // the upstream read deadline is set (ResponseTimeout)
 	txStatus       atomic.Uint32                 // last ReadyForQuery status (backend writes)
 	sqlPrepared    map[string]sqlclass.Statement // frontend: SQL-level PREPARE n AS ...
+	cursors        map[string]sqlclass.Statement // frontend: DECLARE c CURSOR FOR ...
 }
 
 // session serves a client whose TLS is terminated: startup, login,
@@ -72,7 +73,7 @@ func (h *Handler) session(ctx context.Context, c *l7proxy.Conn, tc *tls.Conn, di
 	s := &session{
 		h: h, c: c, dial: dial, bundle: bundle, target: target, name: name, cli: tc,
 		cliR: pgwire.NewReader(tc, h.cfg.MaxMessage), cliW: bufio.NewWriterSize(tc, 32<<10),
-		opened: time.Now(), backendDone: make(chan struct{}), sqlPrepared: map[string]sqlclass.Statement{},
+		opened: time.Now(), backendDone: make(chan struct{}), sqlPrepared: map[string]sqlclass.Statement{}, cursors: map[string]sqlclass.Statement{},
 	}
 	s.frontendState.init()
 	s.txStatus.Store(pgwire.TxIdle)

@@ -22,7 +22,8 @@ type Statement struct {
 	// Text is the statement's source text, without the semicolon.
 	Text string
 	// Name is the prepared statement a PREPARE defines or an EXECUTE or
-	// DEALLOCATE names.
+	// DEALLOCATE names, or the cursor a DECLARE defines or a FETCH, MOVE
+	// or CLOSE names ("all" for DEALLOCATE ALL and CLOSE ALL).
 	Name string
 	// Unknown says why the statement could not be classified; callers
 	// must fail closed.

@@ -95,6 +95,8 @@ func TestClassify(t *testing.T) {
 		{"PREPARE del (int) AS DELETE FROM users WHERE id = $1", "DELETE", []string{"users"}, nil, true},
 		{"EXECUTE del(3)", "EXECUTE", nil, nil, false},
 		{"DEALLOCATE PREPARE del", "DEALLOCATE", nil, nil, false},
+		{"DECLARE c CURSOR FOR SELECT email FROM customers WHERE id = 1", "DECLARE", []string{"customers"}, nil, true},
+		{"DECLARE c BINARY NO SCROLL CURSOR WITH HOLD FOR SELECT upper(email) FROM crm.customers", "DECLARE", []string{"crm.customers"}, []string{"upper"}, false},
 		{"REFRESH MATERIALIZED VIEW CONCURRENTLY mv", "REFRESH", []string{"mv"}, nil, false},
 		{"LOAD '/tmp/evil.so'", "LOAD", nil, nil, false},
 		{"SELECT 'it''s; DROP TABLE x' AS s, E'\\'; DELETE FROM y' FROM z", "SELECT", []string{"z"}, nil, false},
@@ -152,11 +154,29 @@ func TestClassifyUnknown(t *testing.T) {
 		"WITH x AS SELECT 1",
 		"EXPLAIN",
 		"PREPARE p AS",
+		"DECLARE c CURSOR FOR DELETE FROM users",
+		"DECLARE c CURSOR",
+		"FETCH",
 		"SELECT \x00",
 	} {
 		sts := Classify(q)
 		if len(sts) == 0 || sts[len(sts)-1].Unknown == "" {
 			t.Errorf("%q: classified as %+v, want unknown", q, sts)
+		}
+	}
+	// Cursors: DECLARE, FETCH, MOVE and CLOSE name theirs.
+	for _, tt := range []struct{ q, typ, name string }{
+		{"DECLARE cur CURSOR FOR SELECT 1", "DECLARE", "cur"},
+		{`DECLARE "Cur" CURSOR FOR SELECT 1`, "DECLARE", "Cur"},
+		{"FETCH ALL FROM cur", "FETCH", "cur"},
+		{"FETCH FORWARD 10 IN cur", "FETCH", "cur"},
+		{"FETCH cur", "FETCH", "cur"},
+		{"MOVE ABSOLUTE 3 FROM cur", "MOVE", "cur"},
+		{"CLOSE cur", "CLOSE", "cur"},
+		{"CLOSE ALL", "CLOSE", "all"},
+	} {
+		if sts := Classify(tt.q); len(sts) != 1 || sts[0].Type != tt.typ || sts[0].Name != tt.name {
+			t.Errorf("%q: %+v, want %s naming %q", tt.q, sts, tt.typ, tt.name)
 		}
 	}
 	// One unknown statement among known ones is reported as such.

@@ -5,6 +5,8 @@
 
 package sqlclass
 
+import "strings"
+
 // analysis is the state of classifying one statement.
 type analysis struct {
 	toks     []token
@@ -76,6 +78,46 @@ func (a *analysis) commandAt(i int) (string, string) {
 		a.name = next.val
 		a.skip[i+1] = true
 		return "EXECUTE", ""
+	case "declare":
+		// DECLARE name [BINARY] [ASENSITIVE | INSENSITIVE] [[NO] SCROLL]
+		// CURSOR [{WITH | WITHOUT} HOLD] FOR query: the query's tables
+		// are what the cursor's FETCHes read.
+		if next.kind != kIdent && next.kind != kQIdent {
+			return "", "DECLARE without a cursor name"
+		}
+		a.name = next.val
+		a.skip[i+1] = true
+		for j := i + 2; j < len(a.toks); j++ {
+			if a.toks[j].is("for") {
+				if j+1 >= len(a.toks) {
+					return "", "DECLARE without a query"
+				}
+				inner, unknown := a.command(j + 1)
+				if unknown != "" {
+					return "", unknown
+				}
+				if inner != "SELECT" {
+					return "", "DECLARE of a " + inner + " cursor"
+				}
+				return "DECLARE", ""
+			}
+		}
+		return "", "DECLARE without FOR"
+	case "fetch", "move":
+		// FETCH [direction] [FROM | IN] name: the name is the last word.
+		last := a.at(len(a.toks) - 1)
+		if len(a.toks) < 2 || (last.kind != kIdent && last.kind != kQIdent) {
+			return "", strings.ToUpper(t.val) + " without a cursor name"
+		}
+		a.name = last.val
+		a.skip[len(a.toks)-1] = true
+		return strings.ToUpper(t.val), ""
+	case "close":
+		if next.kind == kIdent || next.kind == kQIdent {
+			a.name = next.val // "all" for CLOSE ALL
+			a.skip[i+1] = true
+		}
+		return "CLOSE", ""
 	case "deallocate":
 		j := i + 1
 		if a.at(j).is("prepare") {
