@@ -57,6 +57,9 @@ func replayEvent(w io.Writer, e *interlockv1.SessionEvent) error {
 		if d := r.GetApprovalHold().AsDuration(); d > 0 {
 			line += fmt.Sprintf(" held %v for approval", d.Round(time.Millisecond))
 		}
+		if a := r.GetAborted(); a != "" {
+			line += " ABORTED: " + a
+		}
 		lines = append(lines, line)
 		lines = append(lines, headerLines(r.GetHeaders())...)
 		lines = append(lines, bodyLines(r.GetBody())...)

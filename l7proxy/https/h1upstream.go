@@ -47,7 +47,8 @@ type h1Upstream struct {
 	in   *deadlineReader
 	br   *bufio.Reader
 	bw   *bufio.Writer
-	used bool // a response came back on tc: it may have been closed since
+	used bool  // a response came back on tc: it may have been closed since
+	sent int64 // bytes of the current request that reached tc
 }
 
 func newH1Upstream(h *Handler, c *conn, dial l7proxy.Dialer) *h1Upstream {
@@ -57,13 +58,16 @@ func newH1Upstream(h *Handler, c *conn, dial l7proxy.Dialer) *h1Upstream {
 // RoundTrip sends req and reads the response headers. The response body
 // must be read to its end or closed before the next RoundTrip. A request
 // that fails because the server had closed the kept-alive connection is
-// sent again on a new one when it can be: when none of it was written, or
-// when it is idempotent and has no body. A connection the server closed
+// sent again on a new one when it can be: when it has no body and either
+// none of it was written or it is idempotent. A connection the server closed
 // while it was idle is noticed before it is used (peerClosed), so that
 // only a close racing with the request needs that.
 func (u *h1Upstream) RoundTrip(req *http.Request) (*http.Response, error) {
-	if u.tc != nil && u.used && peerClosed(u.raw) {
-		u.drop() // the server closed it while it was idle
+	if u.tc != nil && u.used && (u.br.Buffered() > 0 || peerClosed(u.raw)) {
+		// The server closed it while it was idle, or sent bytes nobody
+		// asked for (more than a body's length, a body after HEAD): they
+		// must not be read as the next request's response.
+		u.drop()
 	}
 	for retried := false; ; retried = true {
 		reused := u.tc != nil && u.used
@@ -77,7 +81,10 @@ func (u *h1Upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		u.drop()
-		replay := !written || (idempotent(req.Method) && (req.Body == nil || req.Body == http.NoBody))
+		// Only a request without a body can be sent again: a body, once
+		// read, is gone (and recorded as read).
+		noBody := req.Body == nil || req.Body == http.NoBody
+		replay := noBody && (!written || idempotent(req.Method))
 		if !reused || retried || !replay || req.Context().Err() != nil {
 			return nil, err
 		}
@@ -92,11 +99,12 @@ func (u *h1Upstream) try(req *http.Request) (resp *http.Response, written bool, 
 		req.Header["User-Agent"] = []string{""}
 	}
 	u.in.timeout = upstreamHeaderTimeout
+	u.sent = 0
 	if err := req.Write(u.bw); err != nil {
-		return nil, u.bw.Buffered() == 0, fmt.Errorf("write request: %w", err)
+		return nil, u.sent > 0, fmt.Errorf("write request: %w", err)
 	}
 	if err := u.bw.Flush(); err != nil {
-		return nil, true, fmt.Errorf("write request: %w", err)
+		return nil, u.sent > 0, fmt.Errorf("write request: %w", err)
 	}
 	for {
 		resp, err = http.ReadResponse(u.br, req)
@@ -144,7 +152,7 @@ func (u *h1Upstream) connect(ctx context.Context) error {
 	u.tc, u.raw, u.used = tc, raw, false
 	u.in = &deadlineReader{c: tc, timeout: upstreamHeaderTimeout}
 	u.br = bufio.NewReaderSize(u.in, 8<<10)
-	u.bw = bufio.NewWriterSize(tc, 4<<10)
+	u.bw = bufio.NewWriterSize(&sentWriter{w: tc, n: &u.sent}, 4<<10)
 	return nil
 }
 
@@ -186,6 +194,18 @@ func (b *upBody) Close() error {
 		}
 	}
 	return b.rc.Close()
+}
+
+// sentWriter counts the bytes that reached w.
+type sentWriter struct {
+	w io.Writer
+	n *int64
+}
+
+func (s *sentWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	*s.n += int64(n)
+	return n, err
 }
 
 func idempotent(method string) bool {

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -306,6 +307,7 @@ func (x *exchange) respond(ctx context.Context, w http.ResponseWriter, resp *htt
 	}
 	removeHopHeaders(hdr)
 	var masks []*interlockv1.MaskApplied
+	aborted := "" // why the workload gets less than the whole body
 	if needMask && resp.Body != http.NoBody && resp.StatusCode != http.StatusNoContent && resp.Request.Method != http.MethodHead {
 		if h.cfg.Mask == nil {
 			x.respondError(ctx, w, http.StatusBadGateway, CodeMaskFailed, "a mask rule applies to this response but the node cannot mask", nil)
@@ -328,21 +330,23 @@ func (x *exchange) respond(ctx context.Context, w http.ResponseWriter, resp *htt
 			}
 			// Part of the masked body is out: the rest must not follow
 			// unmasked, and the client must not take the part for the
-			// whole. Abort the response (HTTP/1.1: close; HTTP/2: reset).
-			h.log.Warn("masking failed mid-response: aborting it", "host", resp.Request.Host, "err", err)
-			x.c.toCli.Add(out.n)
-			panic(http.ErrAbortHandler)
-		}
-		if !out.started {
+			// whole. The response is recorded, then aborted (below).
+			aborted = "masking failed after " + strconv.FormatInt(out.n, 10) + " bytes: " + err.Error()
+		} else if !out.started {
 			w.WriteHeader(resp.StatusCode)
 		}
 		c.toCli.Add(out.n)
 	} else {
 		w.WriteHeader(resp.StatusCode)
 		buf := h.copyBuf()
-		n, _ := io.CopyBuffer(w, io.TeeReader(resp.Body, io.MultiWriter(rec.Original(), rec.Masked())), *buf)
+		n, err := io.CopyBuffer(w, io.TeeReader(resp.Body, io.MultiWriter(rec.Original(), rec.Masked())), *buf)
 		h.bufs.Put(buf)
 		c.toCli.Add(n)
+		if err != nil {
+			// The workload must not take what it got for the whole body
+			// (an HTTP/1.1 chunked body would otherwise end cleanly).
+			aborted = "the body was cut off after " + strconv.FormatInt(n, 10) + " bytes: " + err.Error()
+		}
 	}
 	x.proxyTime += time.Since(start)
 	payload := payloadOf(rec, resp.Header.Get("Content-Type"))
@@ -355,8 +359,12 @@ func (x *exchange) respond(ctx context.Context, w http.ResponseWriter, resp *htt
 	x.recordResponse(&interlockv1.HTTPResponse{
 		ExchangeId: x.id, Status: uint32(resp.StatusCode), Headers: h.redac.Headers(resp.Header), Body: payload,
 		UpstreamLatency: durationpb.New(upLatency), ProxyLatency: durationpb.New(x.proxyTime - x.hold),
-		ApprovalHold: durationpb.New(x.hold), RequestBody: payloadOf(reqBody, ""),
+		ApprovalHold: durationpb.New(x.hold), RequestBody: payloadOf(reqBody, ""), Aborted: aborted,
 	})
+	if aborted != "" {
+		h.log.Warn("response aborted", "host", resp.Request.Host, "why", aborted)
+		panic(http.ErrAbortHandler) // HTTP/1.1: close; HTTP/2: reset the stream
+	}
 }
 
 // recordResponse records the response once it is on its way to the

@@ -400,6 +400,51 @@ func TestPost(t *testing.T) {
 	}
 }
 
+// TestPostNotLeftBehind: an event posted while another goroutine's Append
+// is in flight, and while a Flush waits for that Append, is still handed
+// to the sink when they return — not left for the session's next event.
+func TestPostNotLeftBehind(t *testing.T) {
+	sink := &gateSink{gate: make(chan error)}
+	rec := record.New(sink, record.Options{})
+	opened := make(chan *record.Session)
+	go func() {
+		s, err := rec.Open(t.Context(), &interlockv1.SessionOpen{Node: "n"})
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- s
+	}()
+	sink.gate <- nil
+	s := <-opened
+	decided := make(chan error, 1)
+	go func() { decided <- s.Decision(t.Context(), &interlockv1.Decision{ExchangeId: 1}) }()
+	time.Sleep(50 * time.Millisecond) // the decision's Append waits at the gate
+	flushed := make(chan error, 1)
+	go func() { flushed <- s.Flush(t.Context()) }()
+	time.Sleep(50 * time.Millisecond) // Flush waits for the decision
+	if err := s.Response(&interlockv1.HTTPResponse{ExchangeId: 1, Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		evs := sink.events()
+		if len(evs) > 0 && evs[len(evs)-1].GetHttpResponse() != nil {
+			break
+		}
+		select {
+		case sink.gate <- nil:
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("the posted response never reached the sink: recorded %v", evs)
+		}
+	}
+	for _, ch := range []chan error{decided, flushed} {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // gateSink lets each Append through when gate gives it its result.
 type gateSink struct {
 	gate chan error

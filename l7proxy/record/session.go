@@ -153,17 +153,7 @@ func (s *Session) Post(ev *interlockv1.SessionEvent) error {
 	if err := s.stamp(ev, false); err != nil {
 		return err
 	}
-	if !s.flushing {
-		// Claim the flush now, so that an Emit in between waits for this
-		// one instead of starting its own.
-		s.flushing = true
-		go func() {
-			s.mu.Lock()
-			s.flushing = false
-			s.flush(context.Background())
-			s.mu.Unlock()
-		}()
-	}
+	s.kick()
 	s.mu.Unlock()
 	return nil
 }
@@ -192,6 +182,11 @@ func (s *Session) stamp(ev *interlockv1.SessionEvent, closing bool) error {
 	}
 	s.mu.Lock()
 	if s.err != nil {
+		if closing && !s.closed {
+			// A Close that lost a race with a failed append still closes.
+			s.closed = true
+			s.rec.open.Add(-1)
+		}
 		s.mu.Unlock()
 		return s.err
 	}
@@ -222,6 +217,9 @@ func (s *Session) stamp(ev *interlockv1.SessionEvent, closing bool) error {
 func (s *Session) waitDurable(ctx context.Context, want uint64) error {
 	for {
 		if s.durable >= want {
+			// Events queued after want (posted while this one was being
+			// appended) must not wait for the session's next event.
+			s.kick()
 			s.mu.Unlock()
 			return nil
 		}
@@ -247,6 +245,22 @@ func (s *Session) waitDurable(ctx context.Context, want uint64) error {
 		s.mu.Lock()
 		s.waiters--
 	}
+}
+
+// kick starts a flush in the background when events are pending and no
+// flush runs; s.mu is held. The flush is claimed at once, so that an Emit
+// in between waits for it instead of starting its own.
+func (s *Session) kick() {
+	if len(s.pending) == 0 || s.flushing || s.err != nil {
+		return
+	}
+	s.flushing = true
+	go func() {
+		s.mu.Lock()
+		s.flushing = false
+		s.flush(context.Background())
+		s.mu.Unlock()
+	}()
 }
 
 // flush hands pending events to the sink, with s.mu held on entry and

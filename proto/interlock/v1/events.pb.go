@@ -1539,7 +1539,12 @@ type HTTPResponse struct {
 	// request_body is the request's body as it streamed upstream. It is
 	// known only once sent, after HTTPRequest was recorded (which must be
 	// durable before anything goes upstream), so it is recorded here.
-	RequestBody   *Payload `protobuf:"bytes,9,opt,name=request_body,json=requestBody,proto3" json:"request_body,omitempty"`
+	RequestBody *Payload `protobuf:"bytes,9,opt,name=request_body,json=requestBody,proto3" json:"request_body,omitempty"`
+	// aborted says why the response was cut off before its end (the
+	// upstream's body failed, or masking failed part way): the workload saw
+	// the connection (HTTP/1.1) or stream (HTTP/2) reset, not a whole body.
+	// Empty when the response was sent whole.
+	Aborted       string `protobuf:"bytes,10,opt,name=aborted,proto3" json:"aborted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1635,6 +1640,13 @@ func (x *HTTPResponse) GetRequestBody() *Payload {
 		return x.RequestBody
 	}
 	return nil
+}
+
+func (x *HTTPResponse) GetAborted() string {
+	if x != nil {
+		return x.Aborted
+	}
+	return ""
 }
 
 // PGQuery is one statement sent by the workload on a PostgreSQL session.
@@ -2426,7 +2438,7 @@ const file_interlock_v1_events_proto_rawDesc = "" +
 	"\x05azure\x18\t \x01(\v2\x1c.interlock.v1.AzureOperationR\x05azure\x122\n" +
 	"\bidentity\x18\n" +
 	" \x01(\v2\x16.interlock.v1.IdentityR\bidentity\x12/\n" +
-	"\x13credential_injected\x18\v \x01(\bR\x12credentialInjected\"\xc1\x03\n" +
+	"\x13credential_injected\x18\v \x01(\bR\x12credentialInjected\"\xdb\x03\n" +
 	"\fHTTPResponse\x12\x1f\n" +
 	"\vexchange_id\x18\x01 \x01(\x04R\n" +
 	"exchangeId\x12\x16\n" +
@@ -2438,7 +2450,9 @@ const file_interlock_v1_events_proto_rawDesc = "" +
 	"\x10upstream_latency\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x0fupstreamLatency\x12>\n" +
 	"\rproxy_latency\x18\a \x01(\v2\x19.google.protobuf.DurationR\fproxyLatency\x12>\n" +
 	"\rapproval_hold\x18\b \x01(\v2\x19.google.protobuf.DurationR\fapprovalHold\x128\n" +
-	"\frequest_body\x18\t \x01(\v2\x15.interlock.v1.PayloadR\vrequestBody\"\xe8\x03\n" +
+	"\frequest_body\x18\t \x01(\v2\x15.interlock.v1.PayloadR\vrequestBody\x12\x18\n" +
+	"\aaborted\x18\n" +
+	" \x01(\tR\aaborted\"\xe8\x03\n" +
 	"\aPGQuery\x12\x1f\n" +
 	"\vexchange_id\x18\x01 \x01(\x04R\n" +
 	"exchangeId\x12.\n" +
