@@ -52,12 +52,14 @@ func (h *Handler) serveH1(ctx context.Context, c *conn, dial l7proxy.Dialer) {
 	for {
 		// Between requests the idle timeout applies; from the first byte
 		// of a request to its last header, the header timeout.
-		in.timeout = DefaultIdleTimeout
+		in.timeout, in.fixed = DefaultIdleTimeout, false
 		lim.N = maxRequestHeader
 		if _, err := br.Peek(1); err != nil {
 			return // closed by the workload, idle, or stopping
 		}
-		in.timeout = headerTimeout
+		// One deadline for all of the headers, not one per read: a
+		// workload trickling a byte at a time gets no longer.
+		in.until(time.Now().Add(h.headerTimeout()))
 		r, err := http.ReadRequest(br)
 		if err != nil {
 			if lim.N <= 0 {
@@ -67,7 +69,7 @@ func (h *Handler) serveH1(ctx context.Context, c *conn, dial l7proxy.Dialer) {
 			h.badRequest(bw, err)
 			return
 		}
-		in.timeout = bodyReadTimeout
+		in.timeout, in.fixed = bodyReadTimeout, false
 		lim.N = 1<<63 - 1
 		var body *h1Body
 		if r.Body != nil && r.Body != http.NoBody {
@@ -148,6 +150,15 @@ func (h *Handler) serveH1Request(ctx context.Context, c *conn, w *h1Writer, r *h
 	}()
 	h.exchange(c, w, r.WithContext(ctx))
 	return true
+}
+
+// headerTimeout is the time a request's headers may take from their first
+// byte.
+func (h *Handler) headerTimeout() time.Duration {
+	if h.hdrTimeout > 0 {
+		return h.hdrTimeout
+	}
+	return headerTimeout
 }
 
 // badRequest answers a request that could not be read, as net/http's
@@ -352,11 +363,21 @@ func (c *continueReader) Close() error { return c.r.Close() }
 type deadlineReader struct {
 	c       net.Conn
 	timeout time.Duration
+	fixed   bool // until set a deadline that reads do not move
+}
+
+// until sets one deadline for the reads that follow, until timeout is
+// set again.
+func (d *deadlineReader) until(t time.Time) {
+	d.fixed = true
+	_ = d.c.SetReadDeadline(t)
 }
 
 func (d *deadlineReader) Read(p []byte) (int, error) {
-	if err := d.c.SetReadDeadline(time.Now().Add(d.timeout)); err != nil {
-		return 0, err
+	if !d.fixed {
+		if err := d.c.SetReadDeadline(time.Now().Add(d.timeout)); err != nil {
+			return 0, err
+		}
 	}
 	return d.c.Read(p)
 }

@@ -9,9 +9,11 @@ package https
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +163,32 @@ func TestH1Wire(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("headers trickled past the header timeout end the connection", func(t *testing.T) {
+		f.h.hdrTimeout = 300 * time.Millisecond
+		defer func() { f.h.hdrTimeout = 0 }()
+		r := f.raw(t)
+		start := time.Now()
+		r.send("GET " + list + " HTTP/1.1\r\n")
+		// A byte every 100 ms: each read is quick, all of them are not.
+		for i := 0; time.Since(start) < 2*time.Second; i++ {
+			if _, err := io.WriteString(r.c, "X"); err != nil {
+				break // the proxy closed the connection
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		// The proxy closes, answering at most a 4xx.
+		_ = r.c.SetReadDeadline(time.Now().Add(time.Second))
+		if resp, err := http.ReadResponse(r.br, &http.Request{Method: "GET"}); err == nil && (resp.StatusCode/100 != 4 || !resp.Close) {
+			t.Fatalf("the proxy answered %d (close %v) to headers that never ended", resp.StatusCode, resp.Close)
+		}
+		if _, err := r.br.ReadByte(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("the connection is still open after the header timeout: %v", err)
+		}
+		if el := time.Since(start); el > 1900*time.Millisecond {
+			t.Errorf("the connection lasted %v, want it closed near the 300 ms header timeout", el)
+		}
+	})
 
 	t.Run("request headers past the limit are refused", func(t *testing.T) {
 		r := f.raw(t)

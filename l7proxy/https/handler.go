@@ -41,6 +41,8 @@ type Handler struct {
 	stopping context.CancelFunc
 
 	bufs sync.Pool // *[]byte of copyBufSize: response bodies copied unmasked
+
+	hdrTimeout time.Duration // tests: headerTimeout instead of its default
 }
 
 // copyBufSize is the size of the buffers unmasked bodies are copied with.
