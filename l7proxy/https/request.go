@@ -200,7 +200,13 @@ func (x *exchange) serve(w http.ResponseWriter, r *http.Request) {
 		out.Header.Set("Authorization", "Bearer "+t)
 	}
 	reqBody := record.NewBody(h.cfg.RecordCap)
-	if r.Body != nil && r.Body != http.NoBody {
+	switch {
+	case r.ContentLength == 0:
+		// No body. HTTP/2's server gives every request a Body; sent on,
+		// it would cost the upstream stream an empty DATA frame (and a
+		// write) after its headers.
+		out.Body = http.NoBody
+	case r.Body != nil && r.Body != http.NoBody:
 		out.Body = &teeBody{r: r.Body, w: reqBody.Original(), m: reqBody.Masked(), n: &c.fromCli}
 	}
 	x.proxyTime += time.Since(x.start)
