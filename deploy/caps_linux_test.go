@@ -138,13 +138,23 @@ func TestNodeUnitCapabilities(t *testing.T) {
 			if b, err := work.CombinedOutput(); err != nil {
 				t.Fatalf("interlock exec: %v\n%s\nagent:\n%s", err, b, out.String())
 			}
-			resp, err := http.Get("http://" + metrics + "/metrics")
-			if err != nil {
-				t.Fatal(err)
+			// The proxy accepts the connection on its own time, after
+			// the workload's connect returned: wait for its count.
+			wants := []string{`interlock_node_bpf_connects_total{verdict="redirected"} 1`, `workload="captest"`}
+			var body []byte
+			for deadline := time.Now().Add(10 * time.Second); ; {
+				resp, err := http.Get("http://" + metrics + "/metrics")
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ = io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if bytes.Contains(body, []byte(wants[0])) && bytes.Contains(body, []byte(wants[1])) || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			for _, want := range []string{`interlock_node_bpf_connects_total{verdict="redirected"} 1`, `workload="captest"`} {
+			for _, want := range wants {
 				if !bytes.Contains(body, []byte(want)) {
 					t.Errorf("metrics lack %s:\n%s\nagent:\n%s", want, body, out.String())
 				}

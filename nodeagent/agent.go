@@ -84,6 +84,10 @@ type Agent struct {
 	mu       sync.Mutex
 	nextID   uint32
 	attached map[uint64]*attached // by cgroup id; guarded by mu
+	// departed remembers detached workloads for departedFor: a connection
+	// a workload made just before it was detached (its last process
+	// exiting) may be accepted after, and is still its. Guarded by mu.
+	departed map[uint64]departedWorkload
 
 	// connCtx is the context of every connection served: it outlives
 	// Run's ctx by the drain timeout.
@@ -95,6 +99,15 @@ type Agent struct {
 	loops    sync.WaitGroup // accept loops
 	conns    sync.WaitGroup // connections being served
 	accepted atomic.Uint64  // connections accepted and resolved
+}
+
+// departedFor is how long a detached workload still names the
+// connections it made before.
+const departedFor = time.Minute
+
+type departedWorkload struct {
+	info  l7proxy.Workload
+	until time.Time
 }
 
 // attached is a workload the agent intercepts.
@@ -133,7 +146,7 @@ func New(cfg Config) (_ *Agent, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("nodeagent: %w", err)
 	}
-	a := &Agent{cfg: cfg, log: log, objs: objs, nextID: 1, attached: map[uint64]*attached{}}
+	a := &Agent{cfg: cfg, log: log, objs: objs, nextID: 1, attached: map[uint64]*attached{}, departed: map[uint64]departedWorkload{}}
 	a.connCtx, a.cancelConns = context.WithCancel(context.Background())
 	a.health = newHealth(CondBPF, CondListeners, CondWorkloads)
 	a.health.set(CondBPF, true)
@@ -303,6 +316,13 @@ func (a *Agent) detachKey(cgroupID uint64, key string) error {
 		return nil
 	}
 	delete(a.attached, cgroupID)
+	now := time.Now()
+	for id, d := range a.departed {
+		if now.After(d.until) {
+			delete(a.departed, id)
+		}
+	}
+	a.departed[cgroupID] = departedWorkload{info: at.info, until: now.Add(departedFor)}
 	a.mu.Unlock()
 	err := a.objs.DetachID(cgroupID)
 	closeAll(at.listeners)
@@ -334,11 +354,13 @@ func (a *Agent) Objects() *bpf.Objects { return a.objs }
 func (a *Agent) lookup(cgroupID uint64) (l7proxy.Workload, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	at, ok := a.attached[cgroupID]
-	if !ok {
-		return l7proxy.Workload{}, false
+	if at, ok := a.attached[cgroupID]; ok {
+		return at.info, true
 	}
-	return at.info, true
+	if d, ok := a.departed[cgroupID]; ok && time.Now().Before(d.until) {
+		return d.info, true
+	}
+	return l7proxy.Workload{}, false
 }
 
 func proxyWorkload(w workload.Workload) l7proxy.Workload {

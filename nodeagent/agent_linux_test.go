@@ -281,4 +281,16 @@ func TestPod(t *testing.T) {
 	if n := srv.Accepted(t); n != 1 {
 		t.Errorf("destination in the pod accepted %d connections, want 1", n)
 	}
+
+	// Detached (its last process gone), the workload still names a
+	// connection it made before, accepted late; an unknown cgroup does not.
+	if err := a.Detach(w.CgroupID); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := a.lookup(w.CgroupID); !ok || got.Name != w.Name || got.Namespace != "ai" {
+		t.Errorf("lookup of a just-detached workload = %+v, %v", got, ok)
+	}
+	if got, ok := a.lookup(w.CgroupID + 1<<40); ok {
+		t.Errorf("lookup of a cgroup never attached = %+v", got)
+	}
 }
