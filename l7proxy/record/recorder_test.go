@@ -348,18 +348,7 @@ func TestStage(t *testing.T) {
 // next Emit returns only once both are durable, in seq order, and a sink
 // failure on a posted event fails that Emit.
 func TestPost(t *testing.T) {
-	sink := &gateSink{gate: make(chan error)}
-	rec := record.New(sink, record.Options{})
-	opened := make(chan *record.Session)
-	go func() {
-		s, err := rec.Open(t.Context(), &interlockv1.SessionOpen{Node: "n"})
-		if err != nil {
-			t.Error(err)
-		}
-		opened <- s
-	}()
-	sink.gate <- nil
-	s := <-opened
+	sink, s := openGated(t)
 	if err := s.Response(&interlockv1.HTTPResponse{ExchangeId: 1, Status: 200}); err != nil {
 		t.Fatal(err) // returned while the sink holds the append
 	}
@@ -404,18 +393,7 @@ func TestPost(t *testing.T) {
 // is in flight, and while a Flush waits for that Append, is still handed
 // to the sink when they return — not left for the session's next event.
 func TestPostNotLeftBehind(t *testing.T) {
-	sink := &gateSink{gate: make(chan error)}
-	rec := record.New(sink, record.Options{})
-	opened := make(chan *record.Session)
-	go func() {
-		s, err := rec.Open(t.Context(), &interlockv1.SessionOpen{Node: "n"})
-		if err != nil {
-			t.Error(err)
-		}
-		opened <- s
-	}()
-	sink.gate <- nil
-	s := <-opened
+	sink, s := openGated(t)
 	decided := make(chan error, 1)
 	go func() { decided <- s.Decision(t.Context(), &interlockv1.Decision{ExchangeId: 1}) }()
 	time.Sleep(50 * time.Millisecond) // the decision's Append waits at the gate
@@ -443,6 +421,23 @@ func TestPostNotLeftBehind(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// openGated opens a session on a gateSink, letting its open through.
+func openGated(t *testing.T) (*gateSink, *record.Session) {
+	t.Helper()
+	sink := &gateSink{gate: make(chan error)}
+	rec := record.New(sink, record.Options{})
+	opened := make(chan *record.Session)
+	go func() {
+		s, err := rec.Open(t.Context(), &interlockv1.SessionOpen{Node: "n"})
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- s
+	}()
+	sink.gate <- nil
+	return sink, <-opened
 }
 
 // gateSink lets each Append through when gate gives it its result.
