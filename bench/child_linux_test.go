@@ -82,6 +82,9 @@ func runLoadChild(s loadShape, run func(context.Context) (loadResult, error)) er
 	if err != nil {
 		return err
 	}
+	if r.RWSyscalls, err = rwSyscalls([]int{0}); err != nil {
+		return err
+	}
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 

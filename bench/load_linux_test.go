@@ -33,6 +33,10 @@ type loadResult struct {
 	LatencyNs  []int64 `json:"latencyNs,omitempty"`
 	Errors     int     `json:"errors"`
 	FirstError string  `json:"firstError,omitempty"`
+	// RWSyscalls is the client process's own read/write system calls
+	// (syscr + syscw), read just before it reports: once the parent
+	// reaps it, the kernel adds them to the parent's /proc/self/io.
+	RWSyscalls int64 `json:"rwSyscalls"`
 }
 
 // doer makes one request on its connection and reads the whole answer.

@@ -84,6 +84,7 @@ func BenchmarkPostgres(b *testing.B) {
 		bp.run(b, loadShape{Conns: 1, Requests: 1})
 		sc.paths = append(sc.paths, bp)
 	}
+	sc = sc.selected()
 	b.Run("latency", func(b *testing.B) { benchLatency(b, sc) })
 	b.Run("throughput", func(b *testing.B) { benchThroughput(b, sc) })
 }

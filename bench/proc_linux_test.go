@@ -186,6 +186,8 @@ func peakRSS(pids []int) (int64, error) {
 
 // rwSyscalls returns the read- and write-family system calls of pids so
 // far (syscr + syscw of /proc/PID/io), summed. pid 0 is this process.
+// A process's count includes its reaped children's: the callers subtract
+// what their load clients report of themselves.
 func rwSyscalls(pids []int) (int64, error) {
 	var sum int64
 	for _, p := range pids {

@@ -8,10 +8,18 @@
 package bench
 
 import (
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
+
+// pathsEnv, when set, names the paths a scenario runs (comma-separated,
+// e.g. "direct,interlock"), so that one path can be profiled or traced
+// alone. The first path of a scenario is always run: latency is added
+// to it.
+const pathsEnv = "INTERLOCK_BENCH_PATHS"
 
 // What each iteration of a scenario's sub-benchmarks does per path.
 const (
@@ -38,6 +46,31 @@ type scenario struct {
 	one, many string
 	ratios    [][2]string // throughputs reported as a/b, by path name
 	rss       []string    // paths whose proxy's peak RSS is reported, one per process
+}
+
+// selected returns sc with only the paths that pathsEnv names (and the
+// first), and the ratios and peaks among them.
+func (sc scenario) selected() scenario {
+	names := strings.Split(os.Getenv(pathsEnv), ",")
+	if os.Getenv(pathsEnv) == "" {
+		return sc
+	}
+	keep := func(name string) bool { return name == sc.paths[0].name || slices.Contains(names, name) }
+	out := sc
+	out.paths = nil
+	for _, p := range sc.paths {
+		if keep(p.name) {
+			out.paths = append(out.paths, p)
+		}
+	}
+	out.ratios = nil
+	for _, r := range sc.ratios {
+		if keep(r[0]) && keep(r[1]) {
+			out.ratios = append(out.ratios, r)
+		}
+	}
+	out.rss = slices.DeleteFunc(slices.Clone(sc.rss), func(n string) bool { return !keep(n) })
+	return out
 }
 
 // benchLatency times sequential requests on one connection per path and
@@ -102,6 +135,11 @@ func benchThroughput(b *testing.B, sc scenario) {
 			r := p.run(b, loadShape{Conns: loadConns, Warmup: loadWarmup, Duration: loadDuration})
 			if p.proxy != nil {
 				c1, sc1 = p.proxy.cpu(b), p.proxy.rwSyscalls(b)
+			}
+			if _, self := p.proxy.(selfProc); self {
+				// The client, this process's child, was reaped meanwhile:
+				// the kernel added its system calls to ours.
+				sc1 -= r.RWSyscalls
 			}
 			tot[i].syscalls += sc1 - sc0
 			tot[i].syncs += p.il.syncs() - s0
