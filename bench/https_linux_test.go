@@ -39,8 +39,8 @@ type httpsPath struct {
 //   - interlock-nospool: as interlock, recording into a sink that keeps
 //     nothing, to show what the spool's fsyncs cost.
 //
-// Interlock speaks HTTP/2 to the upstream when it offers it (as ARM
-// does); nginx speaks HTTP/1.1. The client and the upstream are child
+// Interlock and nginx both speak HTTP/1.1 to the upstream, one
+// connection per request in flight. The client and the upstream are child
 // processes, so this process's CPU time is Interlock's; nginx's is read
 // from /proc. Peak RSS is this process's VmHWM (azurefake and the test
 // harness included: an upper bound) and the sum of nginx's processes'.

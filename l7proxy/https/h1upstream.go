@@ -27,8 +27,8 @@ import (
 // then each read of its body.
 const upstreamHeaderTimeout = 5 * time.Minute
 
-// roundTripper is how an exchange reaches the upstream: an http.Transport
-// for HTTP/2 workloads, an h1Upstream for HTTP/1.1 ones.
+// roundTripper is how an exchange reaches the upstream: an h1Pool for
+// HTTP/2 workloads, an h1Upstream for HTTP/1.1 ones.
 type roundTripper interface {
 	RoundTrip(*http.Request) (*http.Response, error)
 	CloseIdleConnections()

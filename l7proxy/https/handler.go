@@ -234,7 +234,7 @@ func (h *Handler) serve(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Diale
 // serveH2 hands a connection that negotiated HTTP/2 to net/http's server
 // and waits until it is done with it.
 func (h *Handler) serveH2(ctx context.Context, cs *conn, dial l7proxy.Dialer) {
-	cs.upstream = h.transport(cs, dial)
+	cs.upstream = newH1Pool(h, cs, dial)
 	defer cs.upstream.CloseIdleConnections()
 	h.conns.Store(cs.tls, cs)
 	if !h.ln.push(ctx, cs.tls) {

@@ -9,19 +9,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/interlockhq/interlock/l7proxy"
 	"github.com/interlockhq/interlock/l7proxy/policy"
 	"github.com/interlockhq/interlock/l7proxy/record"
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
@@ -431,33 +428,6 @@ func (x *exchange) fail(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-}
-
-// transport is the keep-alive pool of an HTTP/2 workload connection to
-// its original destination: every dial goes to the address the workload
-// dialed, from its network namespace, with TLS verified for the SNI,
-// speaking HTTP/2 when the server offers it.
-func (h *Handler) transport(c *conn, dial l7proxy.Dialer) *http.Transport {
-	dst := c.l7.Upstream()
-	return &http.Transport{
-		DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			raw, err := dial(ctx, netip.AddrPortFrom(dst.Addr(), dst.Port()))
-			if err != nil {
-				return nil, err
-			}
-			tc := tls.Client(raw, h.cfg.UpstreamTLS(c.sni))
-			if err := tc.HandshakeContext(ctx); err != nil {
-				raw.Close()
-				return nil, fmt.Errorf("tls with %s (%s): %w", c.sni, dst, err)
-			}
-			return tc, nil
-		},
-		ForceAttemptHTTP2:     true,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: upstreamHeaderTimeout,
-		DisableCompression:    true, // pass the workload's Accept-Encoding through
-	}
 }
 
 // teeBody streams a request body upstream while recording it.
