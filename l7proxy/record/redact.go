@@ -103,19 +103,33 @@ func isCredentialWord(w string) bool {
 // Headers converts h for recording, sorted by name. A credential header
 // keeps its name, gets the single value Placeholder and redacted: true,
 // whatever and however many values it had.
+//
+// It allocates per call, not per header: the messages share one array,
+// and their values another (each a full slice of it, so that appending to
+// one cannot overwrite the next).
 func (r *Redactor) Headers(h http.Header) []*interlockv1.Header {
 	names := make([]string, 0, len(h))
-	for n := range h {
+	nv := 0
+	for n, vs := range h {
 		names = append(names, n)
+		nv += max(len(vs), 1)
 	}
 	slices.Sort(names)
-	out := make([]*interlockv1.Header, 0, len(names))
-	for _, n := range names {
+	msgs := make([]interlockv1.Header, len(names))
+	vals := make([]string, 0, nv)
+	out := make([]*interlockv1.Header, len(names))
+	for i, n := range names {
+		m := &msgs[i]
+		m.Name = n
+		start := len(vals)
 		if r.IsCredential(n) {
-			out = append(out, &interlockv1.Header{Name: n, Values: []string{Placeholder}, Redacted: true})
-			continue
+			vals = append(vals, Placeholder)
+			m.Redacted = true
+		} else {
+			vals = append(vals, h[n]...)
 		}
-		out = append(out, &interlockv1.Header{Name: n, Values: slices.Clone(h[n])})
+		m.Values = vals[start:len(vals):len(vals)]
+		out[i] = m
 	}
 	return out
 }

@@ -74,4 +74,12 @@ func TestRedactorHeaders(t *testing.T) {
 			t.Errorf("header %d = %v, want %+v", i, g, w)
 		}
 	}
+	// The record holds copies: the request's headers change on the way
+	// upstream, and one recorded header's values do not spill into the
+	// next's.
+	h["Content-Type"][0] = "text/plain"
+	got[1].Values = append(got[1].Values, "appended")
+	if got[1].Values[0] != "application/json" || got[2].Values[0] != record.Placeholder {
+		t.Errorf("recorded headers changed: %v, %v", got[1], got[2])
+	}
 }
