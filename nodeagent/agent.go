@@ -153,9 +153,7 @@ func New(cfg Config) (_ *Agent, err error) {
 	a.metrics = newMetrics(func() int { return len(a.Workloads()) }, &bpfCollector{objs: objs})
 	defer func() {
 		if err != nil {
-			a.cancelConns()
-			closeAll(a.host)
-			objs.Close()
+			a.abandon()
 		}
 	}()
 	host, v6, err := a.listen(func(network, addr string) (net.Listener, error) { return net.Listen(network, addr) })
@@ -168,6 +166,15 @@ func New(cfg Config) (_ *Agent, err error) {
 	}
 	a.health.set(CondListeners, true)
 	return a, nil
+}
+
+// abandon releases an Agent that will never Run: its host listeners close
+// and its BPF objects are released. What is pinned stays pinned, and fails
+// closed until the next start, as after Run.
+func (a *Agent) abandon() {
+	a.cancelConns()
+	closeAll(a.host)
+	a.objs.Close()
 }
 
 // listen opens the proxy listeners on 127.0.0.1 and, where IPv6 works,

@@ -294,3 +294,22 @@ func TestPod(t *testing.T) {
 		t.Errorf("lookup of a cgroup never attached = %+v", got)
 	}
 }
+
+// An agent that will never run (NewNode failed after New) gives its port
+// and BPF objects back: a new agent takes both over.
+func TestAbandonedAgentReleasesListeners(t *testing.T) {
+	bpftest.Require(t)
+	pins, port := bpftest.PinDir(), freePort(t)
+	a, err := New(Config{BPF: bpf.Config{PinDir: pins}, ProxyPort: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.abandon()
+	r := startAgent(t, Config{BPF: bpf.Config{PinDir: pins}, ProxyPort: port, DetachOnExit: true})
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))), time.Second)
+	if err != nil {
+		t.Fatalf("the second agent does not listen on port %d: %v", port, err)
+	}
+	c.Close()
+	r.shutdown(t)
+}

@@ -182,6 +182,7 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 		if n.Agent, err = New(agentCfg); err != nil {
 			return nil, err
 		}
+		closers = append(closers, n.Agent.abandon)
 		n.icept = n.Agent
 	}
 	n.icept.Require(CondPolicy)
