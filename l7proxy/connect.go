@@ -37,6 +37,10 @@ type ConnectConfig struct {
 	// resolver. Resolution happens here, not at the workload, as in
 	// transparent mode the workload would have resolved it.
 	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// Admit, if set, is asked before a tunnel is opened: an error refuses
+	// the request with 503 and the error's text, rather than opening a
+	// tunnel that would only be closed (a node with no policy yet).
+	Admit func() error
 }
 
 // ConnectError is a CONNECT request that was refused; the client was told
@@ -93,6 +97,11 @@ func connect(ctx context.Context, c *net.TCPConn, cfg ConnectConfig) (*Conn, err
 		addr = addrs[0]
 	} else {
 		host = ""
+	}
+	if cfg.Admit != nil {
+		if err := cfg.Admit(); err != nil {
+			return nil, refuse(c, http.StatusServiceUnavailable, err.Error())
+		}
 	}
 	_ = c.SetReadDeadline(time.Time{})
 	if _, err := io.WriteString(c, "HTTP/1.1 200 Connection Established\r\n\r\n"); err != nil {

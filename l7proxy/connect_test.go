@@ -4,9 +4,13 @@ package l7proxy
 
 import (
 	"bufio"
+	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReadConnect(t *testing.T) {
@@ -57,4 +61,74 @@ func FuzzReadConnect(f *testing.F) {
 			t.Fatalf("accepted %q: host %q port %d", req, host, port)
 		}
 	})
+}
+
+// Connect asks Admit before opening a tunnel: refused, the client reads
+// why in a 503; admitted, it gets its tunnel.
+func TestConnectAdmit(t *testing.T) {
+	tests := []struct {
+		name       string
+		admit      func() error
+		wantStatus int
+		wantBody   string
+	}{
+		{"admitted", func() error { return nil }, http.StatusOK, ""},
+		{"no admission check", nil, http.StatusOK, ""},
+		{"refused", func() error { return errors.New("this node has no policy yet") }, http.StatusServiceUnavailable, "this node has no policy yet\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			type result struct {
+				conn *Conn
+				err  error
+			}
+			done := make(chan result, 1)
+			go func() {
+				c, err := ln.AcceptTCP()
+				if err != nil {
+					done <- result{err: err}
+					return
+				}
+				conn, err := Connect(t.Context(), c, ConnectConfig{Ports: []uint16{443}, Admit: tt.admit})
+				done <- result{conn, err}
+			}()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.WriteString(c, "CONNECT 127.0.0.9:443 HTTP/1.1\r\nHost: 127.0.0.9:443\r\n\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: http.MethodConnect})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body []byte
+			if resp.StatusCode != http.StatusOK {
+				body, _ = io.ReadAll(resp.Body) // a tunnel's body never ends
+			}
+			r := <-done
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if tt.wantStatus != http.StatusOK {
+				var ce *ConnectError
+				if string(body) != tt.wantBody || !errors.As(r.err, &ce) || ce.Status != tt.wantStatus {
+					t.Fatalf("body %q, error %v: want %q and a ConnectError", body, r.err, tt.wantBody)
+				}
+				return
+			}
+			if r.err != nil || r.conn.Original.Dst.String() != "127.0.0.9:443" {
+				t.Fatalf("tunnel %+v, %v: want one to 127.0.0.9:443", r.conn, r.err)
+			}
+			r.conn.Close()
+		})
+	}
 }

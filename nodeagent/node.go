@@ -169,7 +169,7 @@ func NewNode(ctx context.Context, cfg NodeConfig) (_ *Node, err error) {
 	}
 	if cfg.Proxy != nil {
 		pc := *cfg.Proxy
-		pc.Handle, pc.Logger = n.Handle, log
+		pc.Handle, pc.Admit, pc.Logger = n.Handle, n.admit, log
 		if n.Proxy, err = NewProxyMode(pc); err != nil {
 			return nil, err
 		}
@@ -319,6 +319,17 @@ func ignoreCanceled(err error) error {
 // than PostgreSQL's; it is the HTTPS handler's own wait for a ClientHello.
 const sniffTimeout = https.DefaultPeekTimeout
 
+// errNoPolicy refuses what arrives before the node has a policy.
+var errNoPolicy = errors.New("interlock: this node has no policy yet, so nothing can be decided: refused (fail closed)")
+
+// admit says whether the node can decide anything yet.
+func (n *Node) admit() error {
+	if n.current.Load() == nil {
+		return errNoPolicy
+	}
+	return nil
+}
+
 // Handle routes an intercepted connection to the handler of its protocol,
 // each of which passes non-targets through: connections to port 5432 and
 // connections that start like a PostgreSQL client (an SSLRequest, a
@@ -326,8 +337,10 @@ const sniffTimeout = https.DefaultPeekTimeout
 // A client that sends nothing passes through. It serves proxy mode's
 // connections as well as the agent's (ProxyConfig.Handle).
 func (n *Node) Handle(ctx context.Context, c *l7proxy.Conn, dial l7proxy.Dialer) {
-	if n.current.Load() == nil {
+	if n.admit() != nil {
 		// No policy yet: nothing can be decided; refuse (fail closed).
+		// (Proxy mode's CONNECT said why; a redirected connection has no
+		// protocol to say it in before its handler knows which it is.)
 		c.Close()
 		return
 	}

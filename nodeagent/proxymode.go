@@ -56,7 +56,10 @@ type ProxyConfig struct {
 	// Handle, DrainTimeout and Logger are as in Config. A Node's Handle
 	// serves the PG listeners' connections as PostgreSQL: they go to port
 	// 5432 or start with a startup packet.
-	Handle       func(ctx context.Context, c *l7proxy.Conn, dial Dialer)
+	Handle func(ctx context.Context, c *l7proxy.Conn, dial Dialer)
+	// Admit is l7proxy.ConnectConfig.Admit: a Node refuses tunnels
+	// until it has a policy.
+	Admit        func() error
 	DrainTimeout time.Duration
 	Logger       *slog.Logger
 }
@@ -158,7 +161,7 @@ func (p *ProxyAgent) PGAddrs() []net.Addr {
 func (p *ProxyAgent) Run(ctx context.Context) error {
 	defer p.shutdown()
 	p.accept(p.connect, func(ctx context.Context, c *net.TCPConn) (*l7proxy.Conn, error) {
-		return l7proxy.Connect(ctx, c, l7proxy.ConnectConfig{Ports: p.cfg.Ports, Resolve: p.cfg.Resolve})
+		return l7proxy.Connect(ctx, c, l7proxy.ConnectConfig{Ports: p.cfg.Ports, Resolve: p.cfg.Resolve, Admit: p.cfg.Admit})
 	})
 	for i, ln := range p.pg {
 		route := p.cfg.PG[i]

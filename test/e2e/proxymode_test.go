@@ -172,12 +172,11 @@ func TestProxyModeHTTPS(t *testing.T) {
 		t.Fatal("no workload CA in the node's identity")
 	}
 
-	// Fail closed: no policy yet, so nothing can be decided: the tunnel
-	// opens (CONNECT is answered before anything is known of the
-	// request) and the connection is closed before TLS.
+	// Fail closed: no policy yet, so nothing can be decided: CONNECT is
+	// refused with a 503 that says so.
 	wantNotReadyForPolicy(t, node)
-	if err := tlsThroughConnect(t.Context(), node.Proxy.ConnectAddr(), azurefake.ARMHost, trust); err == nil {
-		t.Error("a TLS handshake to ARM through the node succeeded with no policy loaded")
+	if err := tlsThroughConnect(t.Context(), node.Proxy.ConnectAddr(), azurefake.ARMHost, trust); err == nil || !strings.Contains(err.Error(), "CONNECT: 503") {
+		t.Errorf("CONNECT to ARM with no policy loaded: %v, want a 503 refusal", err)
 	}
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("azurefake saw %d requests before the node had a policy", n)
