@@ -38,6 +38,9 @@ type spec struct {
 	// mutate, if set, changes a file's bytes before it is added (and so
 	// before the manifest digests and signs it): a dishonest exporter.
 	mutate func(name string, b []byte) []byte
+	// omitted says, by session, how many of its chunks the manifest says
+	// were stored after the checkpoint.
+	omitted map[string]int
 }
 
 func newKey(t testing.TB) ed25519.PrivateKey {
@@ -176,7 +179,7 @@ func build(t testing.TB, sp spec) (bundle []byte, vkey string) {
 		sum, _ := protojson.Marshal(&interlockv1.SessionSummary{SessionId: id, Node: "n1", Events: uint64(len(evs))})
 		add(SessionSummaryPath(id), sum)
 		add(SessionEventsPath(id), lines.Bytes())
-		m.Sessions = append(m.Sessions, ManifestSession{ID: id, Node: "n1", Summary: SessionSummaryPath(id), Events: SessionEventsPath(id), EventCount: uint64(len(evs)), Complete: true, Chunks: chunks})
+		m.Sessions = append(m.Sessions, ManifestSession{ID: id, Node: "n1", Summary: SessionSummaryPath(id), Events: SessionEventsPath(id), EventCount: uint64(len(evs)), Complete: sp.omitted[id] == 0, Chunks: chunks, Omitted: sp.omitted[id]})
 	}
 	var audit bytes.Buffer
 	for i, r := range sp.records {

@@ -50,6 +50,32 @@ func TestVerifyGood(t *testing.T) {
 	}
 }
 
+// A session that went on while the bundle was exported: its later chunks
+// are left out, and the report says so; a negative count is refused.
+func TestVerifyOmittedChunks(t *testing.T) {
+	sp := defaultSpec(t)
+	sp.omitted = map[string]int{"s1": 2}
+	b, vkey := build(t, sp)
+	rep := verify(b, vkey, Limits{})
+	if !rep.OK() {
+		t.Fatalf("bundle with omitted chunks: %v", rep.Problems)
+	}
+	var out strings.Builder
+	if err := rep.Print(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1 sessions closed", "1 sessions go on past this bundle: 2 of their chunks were stored after its checkpoint"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	sp.omitted = map[string]int{"s2": -1}
+	b, vkey = build(t, sp)
+	if rep := verify(b, vkey, Limits{}); rep.OK() || !strings.Contains(rep.Err().Error(), "omitted") {
+		t.Errorf("negative omitted count: %v", rep.Err())
+	}
+}
+
 // TestVerifyHostile: every kind of tampering fails, with its reason.
 func TestVerifyHostile(t *testing.T) {
 	sp := defaultSpec(t)
