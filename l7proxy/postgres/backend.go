@@ -50,16 +50,18 @@ type expect struct {
 	q       *query
 	portal  *portal
 	refusal *pgwire.ErrorResponse
+	done    chan struct{} // expCatalog: closed once the answer is in session.cat
 }
 
 // query is the recording state of a statement (or a simple Query's
 // statements) that was forwarded.
 type query struct {
-	ids     []uint64 // exchange ids, one per statement
-	tables  []string // the tables its statements read or write
-	masker  *rowMasker
-	start   time.Time // when the frontend read it
-	upStart time.Time // when it went upstream
+	ids       []uint64 // exchange ids, one per statement
+	tables    []string // the tables its statements read or write
+	functions []string // the functions they call
+	masker    *rowMasker
+	start     time.Time // when the frontend read it
+	upStart   time.Time // when it went upstream
 }
 
 // push queues e. The server's silence is bounded from now on, until it
@@ -252,7 +254,7 @@ func (s *session) onBackend(ctx context.Context, b *backendState, typ byte, body
 		return fmt.Errorf("server sent %q with no request outstanding", typ)
 	}
 	if e.kind == expCatalog {
-		return s.onCatalog(b, typ, body)
+		return s.onCatalog(b, e, typ, body)
 	}
 	if typ == pgwire.TypeReadyForQuery {
 		if err := b.rfq.Decode(body); err != nil {
@@ -391,11 +393,11 @@ func (s *session) onRow(ctx context.Context, b *backendState, e *expect, body []
 			return s.failMasking(ctx, b, e, "the rows' columns are unknown")
 		}
 		var untraced string
-		r.plan, untraced = m.plan(r.fields, r.plan, b.catalog, e.q.tables)
+		r.plan, untraced = m.plan(r.fields, r.plan, b.catalog, e.q.tables, e.q.functions)
 		r.planned, r.whole = true, make([]uint32, len(r.plan))
 		if untraced != "" {
-			return s.failMasking(ctx, b, e, fmt.Sprintf("result column %q is not a plain column of a table, and the statement reads a table with masked columns "+
-				"(select those tables' columns by name, without expressions)", untraced))
+			return s.failMasking(ctx, b, e, fmt.Sprintf("result column %q cannot be traced to a table's column (it is an expression, a view's column over a masked one, "+
+				"or a function's result), and the statement may read masked columns (select the tables' columns by name, without expressions)", untraced))
 		}
 	}
 	vals, changed, err := m.row(r.plan, b.row.Values, &b.scratch, r.counts, r.whole)

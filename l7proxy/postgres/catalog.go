@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// The catalog of masked columns: which (table OID, attribute number)
-// pairs are columns named by the bundle's column rules, asked of the
-// server on the session's own connection at a point where nothing of
-// the client's is pending, so that a result column that is a plain
-// reference to a masked column is masked whatever its alias.
+// The catalog the handler reads on the session's own connection, at a
+// point where nothing of the client's is pending: the columns named by
+// the bundle's column rules, so that a result column that is a plain
+// reference to a masked column is masked whatever its alias; the views
+// (and materialized views) and what they read, so that a statement on a
+// view is decided as one on the relations under it and a view column that
+// may carry a masked column is refused; and the functions the database
+// defines, whose results cannot be traced.
 
 package postgres
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,25 +26,163 @@ import (
 // after use.
 const (
 	catalogStatement = "interlock_catalog"
-	// Every function, operator and type is schema-qualified: the session
-	// is the agent's, and an agent that creates public.lower(name) or
-	// puts its own schema before pg_catalog in search_path must not be
-	// able to make this lookup answer "no masked columns".
-	catalogQuery = `SELECT a.attrelid, a.attnum, pg_catalog.lower(a.attname::pg_catalog.text), pg_catalog.lower(c.relname::pg_catalog.text) ` +
-		`FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid ` +
-		`WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped ` +
-		`AND pg_catalog.lower(a.attname::pg_catalog.text) OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])`
+	// Every function, operator, type and catalog is schema-qualified: the
+	// session is the agent's, and an agent that creates public.lower(name)
+	// or puts its own schema before pg_catalog in search_path must not be
+	// able to change what this lookup answers.
+	//
+	// Rows are (kind, oid, attnum, a, b, c):
+	//   c: a column named by a column rule: relation, attnum, column, relation name;
+	//   t: a view whose columns may carry a masked column (it reads one, or a
+	//      function of the database's own, directly or through other views):
+	//      view, 0, "", view name;
+	//   v: a relation a view reads, directly or through other views:
+	//      view, 0, relation name, view name, relation's schema;
+	//   f: a function outside pg_catalog and information_schema that no
+	//      extension installed (the database's own: it may read anything):
+	//      0, 0, name.
+	catalogQuery = `WITH RECURSIVE ` +
+		`masked AS (SELECT a.attrelid AS rel, a.attnum AS att, pg_catalog.lower(a.attname::pg_catalog.text) AS col ` +
+		`FROM pg_catalog.pg_attribute a WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped ` +
+		`AND pg_catalog.lower(a.attname::pg_catalog.text) OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])), ` +
+		`dep AS (SELECT r.ev_class AS view, d.refclassid AS cls, d.refobjid AS ref, d.refobjsubid AS att ` +
+		`FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid ` +
+		`WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass ` +
+		`AND d.refobjid OPERATOR(pg_catalog.<>) r.ev_class), ` +
+		`ownfn AS (SELECT p.oid, pg_catalog.lower(p.proname::pg_catalog.text) AS name FROM pg_catalog.pg_proc p ` +
+		`JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace ` +
+		`WHERE NOT (n.nspname OPERATOR(pg_catalog.=) ANY ('{pg_catalog,information_schema}'::pg_catalog.name[])) ` +
+		`AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass ` +
+		`AND e.objid OPERATOR(pg_catalog.=) p.oid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog.char)), ` +
+		`reads(view, rel) AS (SELECT dep.view, dep.ref FROM dep WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass ` +
+		`UNION SELECT reads.view, dep.ref FROM reads JOIN dep ON dep.view OPERATOR(pg_catalog.=) reads.rel ` +
+		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass), ` +
+		`tainted(view) AS (SELECT dep.view FROM dep JOIN masked ON dep.ref OPERATOR(pg_catalog.=) masked.rel AND dep.att OPERATOR(pg_catalog.=) masked.att ` +
+		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass ` +
+		`UNION SELECT dep.view FROM dep JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) dep.ref ` +
+		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass ` +
+		`UNION SELECT dep.view FROM dep JOIN tainted ON dep.ref OPERATOR(pg_catalog.=) tainted.view ` +
+		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass) ` +
+		`SELECT 'c', m.rel::pg_catalog.text, m.att::pg_catalog.text, m.col, pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
+		`FROM masked m JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.rel ` +
+		`UNION ALL SELECT 't', t.view::pg_catalog.text, '0', '', pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
+		`FROM tainted t JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.view ` +
+		`UNION ALL SELECT 'v', r.view::pg_catalog.text, '0', pg_catalog.lower(b.relname::pg_catalog.text), pg_catalog.lower(v.relname::pg_catalog.text), pg_catalog.lower(n.nspname::pg_catalog.text) ` +
+		`FROM reads r JOIN pg_catalog.pg_class v ON v.oid OPERATOR(pg_catalog.=) r.view JOIN pg_catalog.pg_class b ON b.oid OPERATOR(pg_catalog.=) r.rel ` +
+		`JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) b.relnamespace ` +
+		`UNION ALL SELECT DISTINCT 'f', '0', '0', ownfn.name, '', '' FROM ownfn`
 )
 
-// catalog is the server's answer: owned by the backend loop.
+// catalog is the server's answer: built by the backend loop, then
+// read-only (the frontend reads it through session.cat).
 type catalog struct {
-	cols map[colKey]string // (table, attnum) → column name, lower case
-	rels map[string]bool   // relation names holding such a column, lower case
+	cols        map[colKey]string   // (table, attnum) → column name, lower case
+	rels        map[string]bool     // relation names holding such a column, lower case
+	views       map[string][]string // view name → the relations it reads, as "name" and "schema.name"
+	tainted     map[uint32]bool     // views whose columns may carry a masked column
+	opaqueViews map[string]bool     // their names
+	funcs       map[string]bool     // names of the database's own functions
+}
+
+func newCatalog() *catalog {
+	return &catalog{cols: map[colKey]string{}, rels: map[string]bool{}, views: map[string][]string{}, tainted: map[uint32]bool{}, opaqueViews: map[string]bool{}, funcs: map[string]bool{}}
 }
 
 type colKey struct {
 	table uint32
 	attr  uint16
+}
+
+// sqlTextFunctions are pg_catalog functions that run a query given as
+// text, or read a whole table or schema named by a string: what they
+// return cannot be traced to columns.
+var sqlTextFunctions = map[string]bool{
+	"query_to_xml": true, "query_to_xmlschema": true, "query_to_xml_and_xmlschema": true,
+	"cursor_to_xml": true, "cursor_to_xmlschema": true,
+	"table_to_xml": true, "table_to_xmlschema": true, "table_to_xml_and_xmlschema": true,
+	"schema_to_xml": true, "schema_to_xmlschema": true, "schema_to_xml_and_xmlschema": true,
+	"database_to_xml": true, "database_to_xmlschema": true, "database_to_xml_and_xmlschema": true,
+	"ts_stat": true,
+	// dblink's (an extension: not among the database's own functions).
+	"dblink": true, "dblink_exec": true, "dblink_send_query": true, "dblink_get_result": true,
+	"dblink_fetch": true, "dblink_open": true,
+}
+
+// relName is a classified relation or function name (maybe qualified,
+// maybe quoted) as the catalog keys it: unqualified, lower case.
+func relName(t string) string {
+	if i := strings.LastIndexByte(t, '.'); i >= 0 {
+		t = t[i+1:]
+	}
+	return strings.ToLower(strings.Trim(t, `"`))
+}
+
+// reads reports whether one of tables, or a relation a view among them
+// reads, has a masked column; by relation name, whatever the schema.
+func (c *catalog) reads(tables []string) bool {
+	for _, t := range tables {
+		n := relName(t)
+		if c.rels[n] {
+			return true
+		}
+		for _, b := range c.views[n] {
+			if !strings.Contains(b, ".") && c.rels[b] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// expand returns tables with the relations the views among them read
+// added (unqualified and qualified), each once.
+func (c *catalog) expand(tables []string) []string {
+	out := tables
+	for _, t := range tables {
+		for _, b := range c.views[relName(t)] {
+			if !slices.Contains(out, b) {
+				if len(out) == len(tables) {
+					out = slices.Clone(tables)
+				}
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+// readsOpaqueView reports whether one of tables is a view whose columns
+// may carry a masked column.
+func (c *catalog) readsOpaqueView(tables []string) bool {
+	for _, t := range tables {
+		if c.opaqueViews[relName(t)] {
+			return true
+		}
+	}
+	return false
+}
+
+// masked returns the names of the relations that have a masked column.
+func (c *catalog) masked() []string {
+	out := make([]string, 0, len(c.rels))
+	for r := range c.rels {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// opaque returns a function among functions whose result cannot be traced
+// to columns: one of the database's own, or one that runs SQL text; "" if
+// none.
+func (c *catalog) opaque(functions []string) string {
+	for _, f := range functions {
+		n := relName(f)
+		if c.funcs[n] || sqlTextFunctions[n] {
+			return f
+		}
+	}
+	return ""
 }
 
 // columnRuleNames are the column names of the bundle's column rules, in
@@ -67,21 +212,19 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-// lookupCatalog asks the server for the masked columns, ahead of the
-// client's next message, when the bundle has column rules and the
-// session's answer is missing or stale. Only at a sync point: the
-// lookup ends with its own Sync, which must not end a client's
-// unsynced extended-protocol batch.
+// lookupCatalog asks the server for the catalog, ahead of the client's
+// next message, when the session's answer is missing or stale. Only at a
+// sync point: the lookup ends with its own Sync, which must not end a
+// client's unsynced extended-protocol batch. The frontend waits for the
+// answer before it decides a statement that names a relation
+// (catalogNow).
 func (s *session) lookupCatalog() error {
 	f := &s.frontendState
 	if !f.synced || !f.catalogStale {
 		return nil
 	}
-	names := s.columnRuleNames()
 	f.catalogStale = false
-	if len(names) == 0 {
-		return nil
-	}
+	names := s.columnRuleNames()
 	arr := make([]string, len(names))
 	for i, n := range names {
 		arr[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(n) + `"`
@@ -94,7 +237,9 @@ func (s *session) lookupCatalog() error {
 		(&pgwire.Close{Kind: 'S', Name: catalogStatement}).Encode(nil),
 		pgwire.Sync{}.Encode(nil),
 	}
-	s.push(&expect{kind: expCatalog})
+	done := make(chan struct{})
+	f.catalogPending = done
+	s.push(&expect{kind: expCatalog, done: done})
 	for _, m := range msgs {
 		if _, err := s.upW.Write(m); err != nil {
 			return err
@@ -103,26 +248,50 @@ func (s *session) lookupCatalog() error {
 	return nil
 }
 
+// errNoCatalog refuses a statement naming a relation when the catalog
+// could not be read: the handler cannot tell a view from a table.
+var errNoCatalog = errors.New("interlock: the catalog of views could not be read, so what this statement reads is unknown: refused (fail closed)")
+
+// errStaleCatalog refuses a statement naming a relation after a schema
+// change in the same extended-protocol batch.
+var errStaleCatalog = errors.New("interlock: a statement naming relations after a schema change in the same batch: refused (fail closed); send a Sync between them")
+
+// catalogNow returns the catalog for deciding a statement: the answer to
+// a lookup still in flight is waited for (sent first: the frontend's
+// writes are buffered). Nil with errNoCatalog when it could not be read.
+func (s *session) catalogNow(ctx context.Context) (*catalog, error) {
+	f := &s.frontendState
+	if f.catalogPending != nil {
+		if err := s.flushUp(); err != nil {
+			return nil, fmt.Errorf("upstream: %w", err)
+		}
+		select {
+		case <-f.catalogPending:
+			f.catalogPending = nil
+		case <-s.backendDone:
+			return nil, errNoCatalog
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	c := s.cat.Load()
+	if c == nil {
+		return nil, errNoCatalog
+	}
+	return c, nil
+}
+
 // onCatalog takes the server's messages answering the lookup; none is
 // relayed. An error leaves the catalog unknown (tracing fails closed).
-func (s *session) onCatalog(b *backendState, typ byte, body []byte) error {
+func (s *session) onCatalog(b *backendState, e *expect, typ byte, body []byte) error {
 	switch typ {
 	case pgwire.TypeDataRow:
 		if b.catalogNext == nil {
-			b.catalogNext = &catalog{cols: map[colKey]string{}, rels: map[string]bool{}}
+			b.catalogNext = newCatalog()
 		}
-		if err := b.row.Decode(body); err != nil || len(b.row.Values) != 4 {
+		if err := b.row.Decode(body); err != nil || len(b.row.Values) != 6 || !b.catalogNext.add(b.row.Values) {
 			b.catalogFailed = true
-			return nil
 		}
-		oid, err1 := strconv.ParseUint(string(b.row.Values[0]), 10, 32)
-		att, err2 := strconv.ParseUint(string(b.row.Values[1]), 10, 16)
-		if err1 != nil || err2 != nil {
-			b.catalogFailed = true
-			return nil
-		}
-		b.catalogNext.cols[colKey{uint32(oid), uint16(att)}] = string(b.row.Values[2])
-		b.catalogNext.rels[string(b.row.Values[3])] = true
 	case pgwire.TypeErrorResponse:
 		b.catalogFailed = true
 	case pgwire.TypeReadyForQuery:
@@ -132,16 +301,47 @@ func (s *session) onCatalog(b *backendState, typ byte, body []byte) error {
 		s.txStatus.Store(uint32(b.rfq.Status))
 		if !b.catalogFailed {
 			if b.catalogNext == nil {
-				b.catalogNext = &catalog{}
+				b.catalogNext = newCatalog()
 			}
 			b.catalog = b.catalogNext
 		} else {
 			// Unknown, not the previous answer: tracing fails closed.
 			b.catalog = nil
-			s.h.log.Warn("masked-column catalog lookup failed: untraceable columns are refused", "target", s.target.Name)
+			s.h.log.Warn("catalog lookup failed: untraceable columns and statements naming relations are refused", "target", s.target.Name)
 		}
+		s.cat.Store(b.catalog)
 		b.catalogNext, b.catalogFailed = nil, false
 		s.pop()
+		close(e.done)
 	}
 	return nil
+}
+
+// add takes one row of the lookup; false if it is malformed.
+func (c *catalog) add(v [][]byte) bool {
+	oid, err1 := strconv.ParseUint(string(v[1]), 10, 32)
+	att, err2 := strconv.ParseUint(string(v[2]), 10, 16)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	a, name, schema := string(v[3]), string(v[4]), string(v[5])
+	switch string(v[0]) {
+	case "c":
+		c.cols[colKey{uint32(oid), uint16(att)}] = a
+		c.rels[name] = true
+	case "t":
+		c.tainted[uint32(oid)] = true
+		c.opaqueViews[name] = true
+	case "v":
+		for _, r := range []string{a, schema + "." + a} {
+			if !slices.Contains(c.views[name], r) {
+				c.views[name] = append(c.views[name], r)
+			}
+		}
+	case "f":
+		c.funcs[a] = true
+	default:
+		return false
+	}
+	return true
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,32 @@ func (s *session) decide(ctx context.Context, st sqlclass.Statement, q *interloc
 func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interlockv1.PGQuery) *verdict {
 	v := &verdict{id: s.sess.NewExchange()}
 	s.statements.Add(1)
+	// A statement on a view is decided as one on what the view reads:
+	// sql.tables holds those relations too.
+	var catErr error
+	switch {
+	case (len(st.Tables) == 0 && len(st.Functions) == 0) || st.Unknown != "":
+	case s.catalogStale && !s.synced:
+		// A schema change earlier in this extended-protocol batch: the
+		// catalog is read again at the batch's Sync, not before.
+		catErr = errStaleCatalog
+	default:
+		var cat *catalog
+		if cat, catErr = s.catalogNow(ctx); catErr == nil {
+			if cat.opaque(st.Functions) != "" || cat.readsOpaqueView(st.Tables) {
+				// A function of the database's own (called here or in a
+				// view) may read any table: decided as reading each that
+				// has a masked column, whose masks then refuse what cannot
+				// be traced.
+				for _, r := range cat.masked() {
+					if !slices.Contains(st.Tables, r) {
+						st.Tables = append(slices.Clip(st.Tables), r)
+					}
+				}
+			}
+			st.Tables = cat.expand(st.Tables)
+		}
+	}
 	q.ExchangeId = v.id
 	q.Text, q.StatementType, q.Tables, q.Functions, q.HasWhere = st.Text, st.Type, st.Tables, st.Functions, st.HasWhere
 	if q.StatementType == "" {
@@ -77,6 +104,12 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 		}
 	case bundle == nil:
 		v.d = policy.Decision{Action: policy.Deny, Message: "no policy loaded: refused (fail closed)"}
+	case catErr != nil:
+		v.d = policy.Decision{Action: policy.Deny, Message: catErr.Error()}
+		if s.target.FailOpen {
+			v.d.Action = policy.Allow
+			failOpen = "failMode open: " + v.d.Message
+		}
 	default:
 		req := s.request(st)
 		d, err := bundle.Evaluate(ctx, &req)

@@ -43,6 +43,8 @@ type frontendState struct {
 	// the last Sync or Query. catalogStale: the masked-column catalog is
 	// to be (re)read at the next sync point.
 	synced, catalogStale bool
+	// catalogPending is closed when the lookup in flight is answered.
+	catalogPending chan struct{}
 
 	query  pgwire.Query
 	parse  pgwire.Parse
@@ -230,6 +232,12 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 	)
 	for i := range sts {
 		s.resolveNamed(&sts[i])
+		if i > 0 && len(sts[i].Tables) > 0 && sts[i].Unknown == "" && slices.ContainsFunc(sts[:i], changesSchema) {
+			// The catalog (views, masked columns) is read between
+			// queries: what this statement reads after the change is
+			// unknown.
+			sts[i].Unknown = "a statement naming relations after a schema change in the same query; send it as a query of its own"
+		}
 		v := s.evaluate(ctx, sts[i], &interlockv1.PGQuery{Kind: interlockv1.PGQuery_KIND_SIMPLE})
 		verdicts = append(verdicts, v)
 		if v.refusal != nil && refused == nil {
@@ -275,6 +283,7 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 	for _, st := range sts {
 		s.notePrepare(st)
 		q.tables = append(q.tables, st.Tables...)
+		q.functions = append(q.functions, st.Functions...)
 		s.noteSchema(st)
 	}
 	q.upStart = time.Now()
@@ -334,10 +343,18 @@ func (s *session) notePrepare(st sqlclass.Statement) {
 // that may change the schema (or undo a change): it is read again at the
 // next sync point.
 func (s *session) noteSchema(st sqlclass.Statement) {
-	switch st.Type {
-	case "CREATE", "ALTER", "DROP", "ROLLBACK", "ABORT", "IMPORT", "":
+	if changesSchema(st) {
 		s.catalogStale = true
 	}
+}
+
+// changesSchema says whether st may change the schema, or undo a change.
+func changesSchema(st sqlclass.Statement) bool {
+	switch st.Type {
+	case "CREATE", "ALTER", "DROP", "ROLLBACK", "ABORT", "IMPORT", "":
+		return true
+	}
+	return false
 }
 
 // refuseExtended sends the marker in place of a refused extended-protocol
@@ -412,6 +429,7 @@ func (s *session) onExecute(ctx context.Context, body []byte) error {
 		masks = append(masks, v.d.Masks...)
 		detectors = append(detectors, v.d.Detectors...)
 		q.tables = append(q.tables, st.Tables...)
+		q.functions = append(q.functions, st.Functions...)
 		s.notePrepare(st)
 		s.noteSchema(st)
 	}

@@ -93,11 +93,13 @@ type colPlan struct {
 // reference to (RowDescription's table OID and attribute number, looked
 // up in cat), whatever its alias. A column that is neither (an
 // expression: upper(email), email || ”, a whole-row reference) of a
-// statement reading a table that has a masked column (tables, per cat)
-// cannot be vouched for: its name is returned in untraced, and the
+// statement reading a table that has a masked column (tables, per cat,
+// views expanded), or calling a function whose result cannot be traced
+// (functions, per cat), cannot be vouched for; nor can a column of a view
+// that reads a masked column: its name is returned in untraced, and the
 // caller refuses the result. Without cat, every column not matched by
 // name is untraced.
-func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan, cat *catalog, tables []string) (_ []colPlan, untraced string) {
+func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan, cat *catalog, tables, functions []string) (_ []colPlan, untraced string) {
 	dst = dst[:0]
 	for _, f := range fields {
 		p := colPlan{textLike: textLike(f.TypeOID)}
@@ -110,8 +112,16 @@ func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan, cat *c
 			case f.TableOID != 0:
 				if src, ok := cat.cols[colKey{f.TableOID, f.ColumnAttr}]; ok {
 					cr = m.columnRule(src)
+				} else if cat.tainted[f.TableOID] {
+					// A view's column: which base column it is, the
+					// catalog does not say, and the view reads a masked
+					// one (or a function that may).
+					untraced = f.Name
 				}
 			case cat.reads(tables):
+				untraced = f.Name
+			case cat.opaque(functions) != "":
+				// Computed by a function that may read anything.
 				untraced = f.Name
 			}
 		}
@@ -141,21 +151,6 @@ func (m *rowMasker) columnRule(name string) *columnRule {
 		}
 	}
 	return nil
-}
-
-// reads reports whether one of tables (as classified: maybe qualified,
-// maybe quoted) has a masked column; by relation name, whatever the
-// schema.
-func (c *catalog) reads(tables []string) bool {
-	for _, t := range tables {
-		if i := strings.LastIndexByte(t, '.'); i >= 0 {
-			t = t[i+1:]
-		}
-		if c.rels[strings.ToLower(strings.Trim(t, `"`))] {
-			return true
-		}
-	}
-	return false
 }
 
 // textLike are the types whose binary format is their text: text,

@@ -54,8 +54,9 @@ type session struct {
 	fatalOnce      sync.Once
 	running        atomic.Bool // the loops run: only the backend writes to the client
 	upRef          atomic.Pointer[tls.Conn]
-	closeReason    string // set by the frontend loop when it ends
-	backendErr     error  // set by the backend loop before it ends
+	cat            atomic.Pointer[catalog] // the last catalog read (backend writes); nil: unknown
+	closeReason    string                  // set by the frontend loop when it ends
+	backendErr     error                   // set by the backend loop before it ends
 	backendDone    chan struct{}
 	frontendState                                // frontend
 	keyData        pgwire.BackendKeyData         // the server's, set by login: to cancel what it runs
