@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
-	"google.golang.org/protobuf/proto"
 
 	interlockv1 "github.com/interlockhq/interlock/proto/interlock/v1"
 )
@@ -24,7 +23,8 @@ type Spool struct {
 	dir  string
 	opts Options
 	log  *slog.Logger
-	lock *os.File // flock'd LOCK file, released by Close
+	lock *os.File    // flock'd LOCK file, released by Close
+	utf8 *wireSchema // SessionEvent's, for the UTF-8 check of Append
 
 	// Appends queue here; whoever holds wmu commits the queue (see lead).
 	qmu   sync.Mutex
@@ -114,6 +114,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 		closing:  make(chan struct{}),
 		stopped:  make(chan struct{}),
 		newChunk: make(chan struct{}),
+		utf8:     newWireSchema((&interlockv1.SessionEvent{}).ProtoReflect().Descriptor()),
 	}
 	s.w.enc = enc
 	if err := s.recover(); err != nil {
@@ -132,34 +133,45 @@ func Open(dir string, opts Options) (*Spool, error) {
 // implements record.Sink. ctx bounds waiting; when it ends after the events
 // were handed to the writer they may still be written. A batch holding a
 // SessionOpen is refused with ErrFull at MaxBytes; any batch past
-// MaxBytes+ReserveBytes. Append serializes the events deterministically.
+// MaxBytes+ReserveBytes. Append serializes the events deterministically
+// (fields in number order; the events have no maps) and refuses one with
+// a string that is not UTF-8, as protobuf-go does.
 func (s *Spool) Append(ctx context.Context, evs []*interlockv1.SessionEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
 	r := &appendReq{recs: make([][]byte, len(evs)), done: make(chan error, 1)}
-	mo := proto.MarshalOptions{Deterministic: true}
-	size := 0
+	var sizes [8]int
+	sz := sizes[:0]
+	total := 0
 	for _, ev := range evs {
-		size += frameSize(mo.Size(ev))
+		n := ev.SizeVT()
+		sz = append(sz, n)
+		total += frameSize(n)
 		if ev.GetOpen() != nil {
 			r.open = true
 		}
 	}
-	r.frames = make([]byte, 0, size)
-	// Size has just cached every message's size: marshal with it rather
-	// than size each message again.
-	mo.UseCachedSize = true
+	// vtprotobuf's generated marshaller, without reflection. It writes
+	// the bytes protobuf-go's deterministic one does (the events have no
+	// maps; a test in package interlockv1 holds the two to the same
+	// bytes), but does not refuse invalid UTF-8: s.utf8 does.
+	r.frames = make([]byte, total)
+	off := 0
 	for i, ev := range evs {
-		start := len(r.frames)
-		// Marshal after a placeholder header, then fill the header in.
-		b, err := mo.MarshalAppend(append(r.frames, 0, 0, 0, 0, 0, 0, 0, 0, typeEvent), ev)
-		if err != nil {
+		start := off
+		r.frames[off+frameHeader] = typeEvent
+		off += frameHeader + 1
+		msg := r.frames[off : off+sz[i]]
+		if _, err := ev.MarshalToSizedBufferVT(msg); err != nil {
 			return fmt.Errorf("spool: marshal event: %w", err)
 		}
-		fillHeader(b, start)
-		r.frames = b
-		r.recs[i] = r.frames[start:]
+		if err := s.utf8.check(msg); err != nil {
+			return fmt.Errorf("spool: marshal event: %w", err)
+		}
+		off += sz[i]
+		fillHeader(r.frames[:off], start)
+		r.recs[i] = r.frames[start:off]
 	}
 
 	s.mu.Lock()
