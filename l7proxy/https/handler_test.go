@@ -72,14 +72,14 @@ defaultAction: deny
 masking: {detectors: [azure-storage-key, jwt]}
 `
 
-func newFixture(t *testing.T, credMode string) *fixture {
+func newFixture(t testing.TB, credMode string) *fixture {
 	t.Helper()
 	return newFixtureWith(t, func(issuer string) string { return fmt.Sprintf(testPolicy, credMode, issuer) })
 }
 
 // newFixtureWith is newFixture with the policy policyFor(azurefake's v1
 // issuer) returns.
-func newFixtureWith(t *testing.T, policyFor func(issuer string) string) *fixture {
+func newFixtureWith(t testing.TB, policyFor func(issuer string) string) *fixture {
 	t.Helper()
 	testenv.RequireRoot(t, "azurefake listens on port 443 like Azure")
 	ca, err := testca.New("azure")
