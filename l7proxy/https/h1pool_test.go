@@ -6,25 +6,16 @@
 package https
 
 import (
-	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
 	"testing"
-	"time"
 
-	"github.com/interlockhq/interlock/bpf"
-	"github.com/interlockhq/interlock/l7proxy"
 	"github.com/interlockhq/interlock/test/testca"
 )
 
 func newTestPool(t *testing.T, ca *testca.CA, addr net.Addr) *h1Pool {
-	h := &Handler{cfg: Config{
-		UpstreamTLS:      func(sni string) *tls.Config { return &tls.Config{ServerName: sni, RootCAs: ca.Pool()} },
-		HandshakeTimeout: 5 * time.Second,
-	}}
-	dst := addr.(*net.TCPAddr).AddrPort()
-	c := &conn{l7: &l7proxy.Conn{Original: bpf.Original{Dst: dst}}, sni: "up.test"}
+	h, c := upstreamOf(ca, addr)
 	p := newH1Pool(h, c, dialTCP)
 	t.Cleanup(p.CloseIdleConnections)
 	return p

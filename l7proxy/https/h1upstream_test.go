@@ -73,13 +73,19 @@ func startOneShot(t *testing.T, ca *testca.CA, perConn int, racing bool) *oneSho
 	return s
 }
 
-func newTestUpstream(t *testing.T, ca *testca.CA, addr net.Addr) *h1Upstream {
+// upstreamOf returns a Handler and a workload connection whose upstream
+// is the server at addr, with a certificate from ca for up.test.
+func upstreamOf(ca *testca.CA, addr net.Addr) (*Handler, *conn) {
 	h := &Handler{cfg: Config{
 		UpstreamTLS:      func(sni string) *tls.Config { return &tls.Config{ServerName: sni, RootCAs: ca.Pool()} },
 		HandshakeTimeout: 5 * time.Second,
 	}}
 	dst := addr.(*net.TCPAddr).AddrPort()
-	c := &conn{l7: &l7proxy.Conn{Original: bpf.Original{Dst: dst}}, sni: "up.test"}
+	return h, &conn{l7: &l7proxy.Conn{Original: bpf.Original{Dst: dst}}, sni: "up.test"}
+}
+
+func newTestUpstream(t *testing.T, ca *testca.CA, addr net.Addr) *h1Upstream {
+	h, c := upstreamOf(ca, addr)
 	u := newH1Upstream(h, c, dialTCP)
 	t.Cleanup(u.CloseIdleConnections)
 	return u
