@@ -84,12 +84,11 @@ func (h *Handler) serveH1(ctx context.Context, c *conn, dial l7proxy.Dialer) {
 			return
 		}
 		err = w.finish()
-		// The response is out: now make its recording durable, on this
-		// goroutine, before the next request is read.
-		if ferr := c.sess.Flush(ctx); ferr != nil {
-			h.log.Error("recording failed: closing the connection (nothing unrecorded passes)", "err", ferr)
-			return
-		}
+		// The response is out: its recording goes to the sink in the
+		// background while the next request is read; that request's
+		// decision waits until it is durable, and fails if it could not
+		// be (nothing unrecorded passes).
+		c.sess.Send()
 		if err != nil || w.closeAfter {
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -547,6 +548,41 @@ func TestHandlerFailMode(t *testing.T) {
 				if !strings.HasPrefix(reason, "failMode open: policy could not be evaluated") {
 					t.Errorf("recorded reason %q, want the fail-open recorded", reason)
 				}
+			}
+		})
+	}
+}
+
+// TestRecordingFailureRefuses: once the recording fails (a full disk),
+// nothing more reaches Azure, over HTTP/1.1 or HTTP/2, on the connection
+// in use or a new one; the workload is told, or its connection closed.
+func TestRecordingFailureRefuses(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
+			f := newFixture(t, "passthrough")
+			c := f.client(h2)
+			list := "https://management.azure.com/subscriptions/" + f.srv.SubscriptionID() + "/resourcegroups?api-version=2025-04-01"
+			if resp, body := f.do(t, c, "GET", list, f.agentTok); resp.StatusCode != 200 {
+				t.Fatalf("list: %d %s", resp.StatusCode, body)
+			}
+			// The response was recorded (or is being) as the disk fills.
+			f.sink.FailWith(errors.New("no space left on device"))
+			before := f.srv.Count("GET", "/resourcegroups")
+			for i := range 2 { // the connection in use, then a new one
+				req, _ := http.NewRequest("GET", list, nil)
+				req.Header.Set("Authorization", "Bearer "+f.agentTok)
+				resp, err := c.Do(req)
+				if err == nil {
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "recording failed") {
+						t.Errorf("request %d with the recording failing: %d %s", i, resp.StatusCode, body)
+					}
+				}
+				c.CloseIdleConnections()
+			}
+			if n := f.srv.Count("GET", "/resourcegroups") - before; n != 0 {
+				t.Errorf("azurefake saw %d requests after the recording failed", n)
 			}
 		})
 	}

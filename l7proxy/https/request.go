@@ -371,9 +371,9 @@ func (x *exchange) respond(ctx context.Context, w http.ResponseWriter, resp *htt
 }
 
 // recordResponse records the response once it is on its way to the
-// workload: staged on an HTTP/1.1 connection, whose server flushes the
-// session after the response's bytes are out (serveH1), posted on HTTP/2.
-// Either way the session's next event waits until it is durable.
+// workload: staged on an HTTP/1.1 connection, whose server sends it to
+// the sink after the response's bytes are out (serveH1), posted on
+// HTTP/2. Either way the session's next event waits until it is durable.
 func (x *exchange) recordResponse(r *interlockv1.HTTPResponse) {
 	if x.c.stageResponses {
 		_ = x.c.sess.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpResponse{HttpResponse: r}})

@@ -342,6 +342,21 @@ func TestStage(t *testing.T) {
 	if err := s.Flush(t.Context()); err != nil || sink.appends() != before+1 {
 		t.Errorf("Flush with nothing staged: %v, %d appends", err, sink.appends())
 	}
+
+	// Send hands what is staged to the sink without waiting for it.
+	if err := s.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpResponse{HttpResponse: &interlockv1.HTTPResponse{ExchangeId: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	before = sink.appends()
+	s.Send()
+	for deadline := time.Now().Add(5 * time.Second); sink.appends() == before; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Send: the staged response never reached the sink")
+		}
+	}
+	if evs := sink.events(); evs[len(evs)-1].GetHttpResponse().GetExchangeId() != 2 {
+		t.Errorf("Send appended %v", evs[len(evs)-1])
+	}
 }
 
 // TestPost: a posted event is appended in the background, the session's

@@ -158,9 +158,15 @@ func (s *Session) Post(ev *interlockv1.SessionEvent) error {
 	return nil
 }
 
-// Flush returns once every event staged or posted so far is durable. A
-// handler that staged a response calls it after the workload has the
-// response's bytes.
+// Send hands the events staged so far to the sink in the background, as
+// Post does for its event.
+func (s *Session) Send() {
+	s.mu.Lock()
+	s.kick()
+	s.mu.Unlock()
+}
+
+// Flush returns once every event staged or posted so far is durable.
 func (s *Session) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	return s.waitDurable(ctx, s.seq)

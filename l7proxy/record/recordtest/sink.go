@@ -16,16 +16,28 @@ import (
 // MemSink keeps recorded events in memory; it is a record.Sink. The zero
 // value is ready to use.
 type MemSink struct {
-	mu  sync.Mutex
-	evs []*interlockv1.SessionEvent
+	mu   sync.Mutex
+	evs  []*interlockv1.SessionEvent
+	fail error
 }
 
-// Append keeps evs.
+// Append keeps evs, or refuses them with the error FailWith set.
 func (s *MemSink) Append(_ context.Context, evs []*interlockv1.SessionEvent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
 	s.evs = append(s.evs, evs...)
 	return nil
+}
+
+// FailWith makes every later Append fail with err (nil: succeed again),
+// as a full or broken disk would.
+func (s *MemSink) FailWith(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = err
 }
 
 // Events returns every event kept so far, in append order.
