@@ -56,12 +56,15 @@ type expect struct {
 // query is the recording state of a statement (or a simple Query's
 // statements) that was forwarded.
 type query struct {
-	ids       []uint64 // exchange ids, one per statement
-	tables    []string // the tables its statements read or write
-	functions []string // the functions they call
-	masker    *rowMasker
-	start     time.Time // when the frontend read it
-	upStart   time.Time // when it went upstream
+	ids []uint64 // exchange ids, one per statement
+	// hookedWrite: a statement writes a relation with a trigger or default
+	// of the database's own, whose returned columns cannot be traced.
+	hookedWrite bool
+	tables      []string // the tables its statements read or write
+	functions   []string // the functions they call
+	masker      *rowMasker
+	start       time.Time // when the frontend read it
+	upStart     time.Time // when it went upstream
 }
 
 // push queues e. The server's silence is bounded from now on, until it
@@ -237,6 +240,15 @@ func (s *session) onBackend(ctx context.Context, b *backendState, typ byte, body
 		if b.suppress {
 			return nil
 		}
+		if typ == pgwire.TypeNoticeResponse {
+			if e := s.head(); e != nil && e.q != nil && e.q.masker != nil && len(e.q.masker.columns) > 0 {
+				// A notice can quote anything the statement read (RAISE
+				// NOTICE in a function), and no column says what: with
+				// column masks in force it is withheld.
+				s.h.log.Debug("notice withheld: column masks in force", "target", s.target.Name)
+				return nil
+			}
+		}
 		return s.relay(typ, body)
 	case pgwire.TypeNegotiateProtocolVersion:
 		return nil
@@ -393,8 +405,14 @@ func (s *session) onRow(ctx context.Context, b *backendState, e *expect, body []
 			return s.failMasking(ctx, b, e, "the rows' columns are unknown")
 		}
 		var untraced string
-		r.plan, untraced = m.plan(r.fields, r.plan, b.catalog, e.q.tables, e.q.functions)
+		var unknownRel bool
+		r.plan, untraced, unknownRel = m.plan(r.fields, r.plan, b.catalog, e.q)
 		r.planned, r.whole = true, make([]uint32, len(r.plan))
+		if unknownRel {
+			s.catalogOutdated.Store(true)
+			return s.failMasking(ctx, b, e, fmt.Sprintf("result column %q comes from a relation made after this session read the catalog: "+
+				"it is read again before the next statement (retry it)", untraced))
+		}
 		if untraced != "" {
 			return s.failMasking(ctx, b, e, fmt.Sprintf("result column %q cannot be traced to a table's column (it is an expression, a view's column over a masked one, "+
 				"or a function's result), and the statement may read masked columns (select the tables' columns by name, without expressions)", untraced))

@@ -13,6 +13,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,10 +23,18 @@ import (
 	"github.com/interlockhq/interlock/l7proxy/pgwire"
 )
 
-// Names of the catalog lookup's prepared statement and portal; closed
-// after use.
+// catalogStatementPrefix starts the name of the catalog lookup's prepared
+// statement and portal (closed after use); the rest is random per session
+// (newCatalogName), so that a client cannot take the name and make the
+// lookup fail.
+const catalogStatementPrefix = "interlock_catalog_"
+
+// newCatalogName returns a name for a session's catalog lookup.
+func newCatalogName() string {
+	return catalogStatementPrefix + rand.Text()
+}
+
 const (
-	catalogStatement = "interlock_catalog"
 	// Every function, operator, type and catalog is schema-qualified: the
 	// session is the agent's, and an agent that creates public.lower(name)
 	// or puts its own schema before pg_catalog in search_path must not be
@@ -40,7 +49,15 @@ const (
 	//      view, 0, relation name, view name, relation's schema;
 	//   f: a function outside pg_catalog and information_schema that no
 	//      extension installed (the database's own: it may read anything):
-	//      0, 0, name.
+	//      0, 0, name;
+	//   r: a relation (table, view, materialized view, foreign table): oid,
+	//      0, "", name;
+	//   h: a relation that runs a function of the database's own when it is
+	//      read or written (a trigger, a default) or that one takes as its
+	//      argument (called as an attribute: t.f): oid, 0, "", name;
+	//   o: present if an operator or a cast runs a function of the
+	//      database's own: any statement may call one unseen.
+	// $1 are the masked column names, $2 the functions that run SQL text.
 	catalogQuery = `WITH RECURSIVE ` +
 		`masked AS (SELECT a.attrelid AS rel, a.attnum AS att, pg_catalog.lower(a.attname::pg_catalog.text) AS col ` +
 		`FROM pg_catalog.pg_attribute a WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped ` +
@@ -57,10 +74,27 @@ const (
 		`reads(view, rel) AS (SELECT dep.view, dep.ref FROM dep WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass ` +
 		`UNION SELECT reads.view, dep.ref FROM reads JOIN dep ON dep.view OPERATOR(pg_catalog.=) reads.rel ` +
 		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass), ` +
-		`tainted(view) AS (SELECT dep.view FROM dep JOIN masked ON dep.ref OPERATOR(pg_catalog.=) masked.rel AND dep.att OPERATOR(pg_catalog.=) masked.att ` +
+		`hooked(rel) AS (SELECT t.tgrelid FROM pg_catalog.pg_trigger t JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) t.tgfoid ` +
+		`UNION SELECT d.adrelid FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_depend x ON x.objid OPERATOR(pg_catalog.=) d.oid ` +
+		`AND x.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass ` +
+		`AND x.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) x.refobjid ` +
+		`UNION SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_proc p ON p.pronargs OPERATOR(pg_catalog.=) 1 ` +
+		`AND p.proargtypes[0] OPERATOR(pg_catalog.=) c.reltype JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) p.oid), ` +
+		`tainted(view) AS (SELECT dep.view FROM dep JOIN masked ON dep.ref OPERATOR(pg_catalog.=) masked.rel ` +
+		`AND (dep.att OPERATOR(pg_catalog.=) masked.att OR dep.att OPERATOR(pg_catalog.=) 0) ` +
 		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass ` +
 		`UNION SELECT dep.view FROM dep JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) dep.ref ` +
 		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass ` +
+		`UNION SELECT dep.view FROM dep JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) dep.ref ` +
+		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass ` +
+		`AND pg_catalog.lower(p.proname::pg_catalog.text) OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]) ` +
+		// pg_depend records no dependency on pg_catalog's own functions:
+		// a view naming a SQL-text one is found by its definition.
+		`UNION SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace ` +
+		`WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{v,m}'::pg_catalog.char[]) ` +
+		`AND NOT (n.nspname OPERATOR(pg_catalog.=) ANY ('{pg_catalog,information_schema}'::pg_catalog.name[])) ` +
+		`AND EXISTS (SELECT 1 FROM pg_catalog.unnest($2::pg_catalog.text[]) fn(name) WHERE pg_catalog.strpos(` +
+		`pg_catalog.lower(pg_catalog.pg_get_viewdef(c.oid)), fn.name) OPERATOR(pg_catalog.>) 0) ` +
 		`UNION SELECT dep.view FROM dep JOIN tainted ON dep.ref OPERATOR(pg_catalog.=) tainted.view ` +
 		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass) ` +
 		`SELECT 'c', m.rel::pg_catalog.text, m.att::pg_catalog.text, m.col, pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
@@ -70,7 +104,14 @@ const (
 		`UNION ALL SELECT 'v', r.view::pg_catalog.text, '0', pg_catalog.lower(b.relname::pg_catalog.text), pg_catalog.lower(v.relname::pg_catalog.text), pg_catalog.lower(n.nspname::pg_catalog.text) ` +
 		`FROM reads r JOIN pg_catalog.pg_class v ON v.oid OPERATOR(pg_catalog.=) r.view JOIN pg_catalog.pg_class b ON b.oid OPERATOR(pg_catalog.=) r.rel ` +
 		`JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) b.relnamespace ` +
-		`UNION ALL SELECT DISTINCT 'f', '0', '0', ownfn.name, '', '' FROM ownfn`
+		`UNION ALL SELECT DISTINCT 'f', '0', '0', ownfn.name, '', '' FROM ownfn ` +
+		`UNION ALL SELECT 'r', c.oid::pg_catalog.text, '0', '', pg_catalog.lower(c.relname::pg_catalog.text), '' FROM pg_catalog.pg_class c ` +
+		`WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.char[]) ` +
+		`UNION ALL SELECT 'h', h.rel::pg_catalog.text, '0', '', pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
+		`FROM hooked h JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) h.rel ` +
+		`UNION ALL SELECT 'o', '0', '0', '', '', '' WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_operator o JOIN ownfn ` +
+		`ON ownfn.oid OPERATOR(pg_catalog.=) o.oprcode::pg_catalog.oid) OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast k JOIN ownfn ` +
+		`ON ownfn.oid OPERATOR(pg_catalog.=) k.castfunc)`
 )
 
 // catalog is the server's answer: built by the backend loop, then
@@ -82,10 +123,15 @@ type catalog struct {
 	tainted     map[uint32]bool     // views whose columns may carry a masked column
 	opaqueViews map[string]bool     // their names
 	funcs       map[string]bool     // names of the database's own functions
+	known       map[uint32]bool     // every relation, when the catalog was read
+	knownNames  map[string]bool     // their names
+	hooked      map[string]bool     // relations that run functions of the database's own (see h rows)
+	hookedOIDs  map[uint32]bool     // the same, by OID
+	hiddenCalls bool                // an operator or cast runs one
 }
 
 func newCatalog() *catalog {
-	return &catalog{cols: map[colKey]string{}, rels: map[string]bool{}, views: map[string][]string{}, tainted: map[uint32]bool{}, opaqueViews: map[string]bool{}, funcs: map[string]bool{}}
+	return &catalog{cols: map[colKey]string{}, rels: map[string]bool{}, views: map[string][]string{}, tainted: map[uint32]bool{}, opaqueViews: map[string]bool{}, funcs: map[string]bool{}, known: map[uint32]bool{}, knownNames: map[string]bool{}, hooked: map[string]bool{}, hookedOIDs: map[uint32]bool{}}
 }
 
 type colKey struct {
@@ -103,9 +149,20 @@ var sqlTextFunctions = map[string]bool{
 	"schema_to_xml": true, "schema_to_xmlschema": true, "schema_to_xml_and_xmlschema": true,
 	"database_to_xml": true, "database_to_xmlschema": true, "database_to_xml_and_xmlschema": true,
 	"ts_stat": true,
-	// dblink's (an extension: not among the database's own functions).
+	// Extensions' (not among the database's own functions): dblink's,
+	// tablefunc's.
 	"dblink": true, "dblink_exec": true, "dblink_send_query": true, "dblink_get_result": true,
 	"dblink_fetch": true, "dblink_open": true,
+	"crosstab": true, "crosstab2": true, "crosstab3": true, "crosstab4": true, "connectby": true,
+}
+
+// pgTextArray is names as a PostgreSQL text[] literal.
+func pgTextArray(names []string) []byte {
+	arr := make([]string, len(names))
+	for i, n := range names {
+		arr[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(n) + `"`
+	}
+	return []byte("{" + strings.Join(arr, ",") + "}")
 }
 
 // relName is a classified relation or function name (maybe qualified,
@@ -151,15 +208,43 @@ func (c *catalog) expand(tables []string) []string {
 	return out
 }
 
-// readsOpaqueView reports whether one of tables is a view whose columns
-// may carry a masked column.
-func (c *catalog) readsOpaqueView(tables []string) bool {
+// mayReadAnything reports whether a statement naming tables and calling
+// functions may run a function of the database's own, which may read any
+// table: it calls one, or SQL-text one; one of tables is a view whose
+// columns may carry a masked column, or runs one (a trigger, a default,
+// t.f); or operators and casts may call one unseen.
+func (c *catalog) mayReadAnything(tables, functions []string) bool {
+	if c.hiddenCalls || c.opaque(functions) != "" {
+		return true
+	}
 	for _, t := range tables {
-		if c.opaqueViews[relName(t)] {
+		if n := relName(t); c.opaqueViews[n] || c.hooked[n] {
 			return true
 		}
 	}
 	return false
+}
+
+// hooks reports whether one of tables runs a function of the database's
+// own when written.
+func (c *catalog) hooks(tables []string) bool {
+	for _, t := range tables {
+		if c.hooked[relName(t)] {
+			return true
+		}
+	}
+	return false
+}
+
+// unknown returns a relation among tables that the catalog does not know
+// (made since it was read), "" if none.
+func (c *catalog) unknown(tables []string) string {
+	for _, t := range tables {
+		if !c.knownNames[relName(t)] {
+			return t
+		}
+	}
+	return ""
 }
 
 // masked returns the names of the relations that have a masked column.
@@ -220,21 +305,26 @@ func containsFold(list []string, s string) bool {
 // (catalogNow).
 func (s *session) lookupCatalog() error {
 	f := &s.frontendState
-	if !f.synced || !f.catalogStale {
+	if s.catalogOutdated.Swap(false) {
+		f.catalogStale = true // a result named a relation the catalog did not know
+	}
+	if !f.synced || !f.catalogStale || s.txStatus.Load() == pgwire.TxFailed {
+		// In a failed transaction the lookup would fail too: after it ends.
 		return nil
 	}
 	f.catalogStale = false
-	names := s.columnRuleNames()
-	arr := make([]string, len(names))
-	for i, n := range names {
-		arr[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(n) + `"`
+	fns := make([]string, 0, len(sqlTextFunctions))
+	for n := range sqlTextFunctions {
+		fns = append(fns, n)
 	}
+	slices.Sort(fns)
+	name := s.catalogName
 	msgs := [][]byte{
-		(&pgwire.Parse{Name: catalogStatement, Query: catalogQuery}).Encode(nil),
-		(&pgwire.Bind{Portal: catalogStatement, Statement: catalogStatement, Params: [][]byte{[]byte("{" + strings.Join(arr, ",") + "}")}}).Encode(nil),
-		(&pgwire.Execute{Portal: catalogStatement}).Encode(nil),
-		(&pgwire.Close{Kind: 'P', Name: catalogStatement}).Encode(nil),
-		(&pgwire.Close{Kind: 'S', Name: catalogStatement}).Encode(nil),
+		(&pgwire.Parse{Name: name, Query: catalogQuery}).Encode(nil),
+		(&pgwire.Bind{Portal: name, Statement: name, Params: [][]byte{pgTextArray(s.columnRuleNames()), pgTextArray(fns)}}).Encode(nil),
+		(&pgwire.Execute{Portal: name}).Encode(nil),
+		(&pgwire.Close{Kind: 'P', Name: name}).Encode(nil),
+		(&pgwire.Close{Kind: 'S', Name: name}).Encode(nil),
 		pgwire.Sync{}.Encode(nil),
 	}
 	done := make(chan struct{})
@@ -276,6 +366,7 @@ func (s *session) catalogNow(ctx context.Context) (*catalog, error) {
 	}
 	c := s.cat.Load()
 	if c == nil {
+		f.catalogStale = true // read again at the next sync point
 		return nil, errNoCatalog
 	}
 	return c, nil
@@ -340,6 +431,14 @@ func (c *catalog) add(v [][]byte) bool {
 		}
 	case "f":
 		c.funcs[a] = true
+	case "r":
+		c.known[uint32(oid)] = true
+		c.knownNames[name] = true
+	case "h":
+		c.hooked[name] = true
+		c.hookedOIDs[uint32(oid)] = true
+	case "o":
+		c.hiddenCalls = true
 	default:
 		return false
 	}

@@ -23,10 +23,31 @@ import (
 
 // verdict is what was decided for one statement.
 type verdict struct {
-	id      uint64
-	d       policy.Decision
-	refusal *pgwire.ErrorResponse // nil: the statement may run
-	rec     *interlockv1.Decision
+	tables      []string // what the statement reads, views and functions expanded
+	hookedWrite bool     // it writes a relation with a trigger or default of the database's own
+	id          uint64
+	d           policy.Decision
+	refusal     *pgwire.ErrorResponse // nil: the statement may run
+	rec         *interlockv1.Decision
+}
+
+// transactionControl says whether st only controls the session's
+// transaction or settings.
+func transactionControl(st sqlclass.Statement) bool {
+	switch st.Type {
+	case "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "SET", "RESET", "SHOW", "DISCARD", "DEALLOCATE", "CLOSE":
+		return true
+	}
+	return false
+}
+
+// writes says whether st writes rows.
+func writes(st sqlclass.Statement) bool {
+	switch st.Type {
+	case "INSERT", "UPDATE", "DELETE", "MERGE":
+		return true
+	}
+	return false
 }
 
 // stage records a statement (staged: durable with its decision).
@@ -61,28 +82,47 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 	// sql.tables holds those relations too.
 	var catErr error
 	switch {
-	case (len(st.Tables) == 0 && len(st.Functions) == 0) || st.Unknown != "":
-	case s.catalogStale && !s.synced:
+	case st.Unknown != "":
+	case s.catalogStale && !s.synced && (len(st.Tables) > 0 || len(st.Functions) > 0):
 		// A schema change earlier in this extended-protocol batch: the
 		// catalog is read again at the batch's Sync, not before.
 		catErr = errStaleCatalog
 	default:
 		var cat *catalog
-		if cat, catErr = s.catalogNow(ctx); catErr == nil {
-			if cat.opaque(st.Functions) != "" || cat.readsOpaqueView(st.Tables) {
-				// A function of the database's own (called here or in a
-				// view) may read any table: decided as reading each that
-				// has a masked column, whose masks then refuse what cannot
-				// be traced.
+		cat, catErr = s.catalogNow(ctx)
+		if catErr != nil && len(st.Tables) == 0 && len(st.Functions) == 0 && transactionControl(st) {
+			catErr = nil // reads nothing: a session must be able to end its transaction
+			break
+		}
+		if catErr == nil && !changesSchema(st) {
+			if t := cat.unknown(st.Tables); t != "" {
+				// Made by another session (or a function) since the
+				// catalog was read: read it again before deciding.
+				s.catalogStale = true
+				catErr = fmt.Errorf("interlock: relation %s is not in this session's catalog (it does not exist, or was made since the catalog was read): refused; the catalog is read again for the next statement", t)
+			}
+		}
+		if catErr == nil {
+			if cat.mayReadAnything(st.Tables, st.Functions) {
+				// A function of the database's own (called here, in a
+				// view, a trigger, a default, an operator) may read any
+				// table: decided as reading each that has a masked column,
+				// whose masks then refuse what cannot be traced.
 				for _, r := range cat.masked() {
 					if !slices.Contains(st.Tables, r) {
 						st.Tables = append(slices.Clip(st.Tables), r)
 					}
 				}
 			}
+			if writes(st) && cat.hooks(st.Tables) {
+				// RETURNING may return what a trigger or default of the
+				// database's own wrote.
+				v.hookedWrite = true
+			}
 			st.Tables = cat.expand(st.Tables)
 		}
 	}
+	v.tables = st.Tables
 	q.ExchangeId = v.id
 	q.Text, q.StatementType, q.Tables, q.Functions, q.HasWhere = st.Text, st.Type, st.Tables, st.Functions, st.HasWhere
 	if q.StatementType == "" {
@@ -105,11 +145,8 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 	case bundle == nil:
 		v.d = policy.Decision{Action: policy.Deny, Message: "no policy loaded: refused (fail closed)"}
 	case catErr != nil:
+		// Never failMode open: a client can make the lookup fail.
 		v.d = policy.Decision{Action: policy.Deny, Message: catErr.Error()}
-		if s.target.FailOpen {
-			v.d.Action = policy.Allow
-			failOpen = "failMode open: " + v.d.Message
-		}
 	default:
 		req := s.request(st)
 		d, err := bundle.Evaluate(ctx, &req)

@@ -232,11 +232,11 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 	)
 	for i := range sts {
 		s.resolveNamed(&sts[i])
-		if i > 0 && len(sts[i].Tables) > 0 && sts[i].Unknown == "" && slices.ContainsFunc(sts[:i], changesSchema) {
+		if i > 0 && (len(sts[i].Tables) > 0 || len(sts[i].Functions) > 0) && sts[i].Unknown == "" && slices.ContainsFunc(sts[:i], changesSchema) {
 			// The catalog (views, masked columns) is read between
 			// queries: what this statement reads after the change is
 			// unknown.
-			sts[i].Unknown = "a statement naming relations after a schema change in the same query; send it as a query of its own"
+			sts[i].Unknown = "a statement naming relations or functions after a schema change in the same query; send it as a query of its own"
 		}
 		v := s.evaluate(ctx, sts[i], &interlockv1.PGQuery{Kind: interlockv1.PGQuery_KIND_SIMPLE})
 		verdicts = append(verdicts, v)
@@ -280,9 +280,10 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 			pgwire.TypeQuery, (&pgwire.Query{String: markerQuery}).Encode(nil)[5:])
 	}
 	q.masker = m
-	for _, st := range sts {
+	for i, st := range sts {
 		s.notePrepare(st)
-		q.tables = append(q.tables, st.Tables...)
+		q.tables = append(q.tables, verdicts[i].tables...)
+		q.hookedWrite = q.hookedWrite || verdicts[i].hookedWrite
 		q.functions = append(q.functions, st.Functions...)
 		s.noteSchema(st)
 	}
@@ -428,7 +429,8 @@ func (s *session) onExecute(ctx context.Context, body []byte) error {
 		}
 		masks = append(masks, v.d.Masks...)
 		detectors = append(detectors, v.d.Detectors...)
-		q.tables = append(q.tables, st.Tables...)
+		q.tables = append(q.tables, v.tables...)
+		q.hookedWrite = q.hookedWrite || v.hookedWrite
 		q.functions = append(q.functions, st.Functions...)
 		s.notePrepare(st)
 		s.noteSchema(st)

@@ -6,12 +6,15 @@
 package postgres
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // TestCursorsAreMasked: FETCH returns the rows of the query its cursor
@@ -176,4 +179,116 @@ func TestViewsAndFunctionsAreTraced(t *testing.T) {
 		t.Error("no recorded statement on v_names lists customers among its tables")
 	}
 	assertNotRecorded(t, f, realEmail, strings.ToUpper(realEmail))
+}
+
+// TestMaskEscapesAreRefused: what an agent can write to get a masked
+// column out past a rule on the customers table — names the classifier
+// would misread, whole-row references, functions run by views, operators,
+// attribute notation, triggers, extension functions that run SQL text,
+// notices, and relations made where this session's catalog cannot see
+// them — gets it nowhere: in rows, errors or notices.
+func TestMaskEscapesAreRefused(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.setupCustomers(t)
+	f.exec(t,
+		`CREATE EXTENSION tablefunc`,
+		`CREATE VIEW "x.v" AS SELECT id, email FROM customers`,
+		`CREATE VIEW v_row AS SELECT c::text AS r FROM customers c`,
+		`CREATE VIEW v_xml AS SELECT query_to_xml('SELECT email FROM customers', false, false, '')::text AS x`,
+		`CREATE FUNCTION contacts() RETURNS TABLE(x text) LANGUAGE sql AS $$SELECT email FROM customers$$`,
+		`CREATE VIEW v_fn AS SELECT x AS y FROM contacts()`,
+		`CREATE FUNCTION opf(int, int) RETURNS text LANGUAGE sql AS $$SELECT string_agg(email, ',') FROM customers$$`,
+		`CREATE FUNCTION leakattr(events) RETURNS text LANGUAGE sql AS $$SELECT string_agg(email, ',') FROM customers$$`,
+		`CREATE FUNCTION noisy() RETURNS int LANGUAGE plpgsql AS $$BEGIN RAISE NOTICE '%', (SELECT string_agg(email, ',') FROM customers); RETURN 1; END$$`,
+		`CREATE TABLE t_trig (id int, x text)`,
+		`CREATE FUNCTION trig() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.x := (SELECT string_agg(email, ',') FROM customers); RETURN NEW; END$$`,
+		`CREATE TRIGGER tr BEFORE INSERT ON t_trig FOR EACH ROW EXECUTE FUNCTION trig()`,
+		`CREATE FUNCTION mkview() RETURNS void LANGUAGE plpgsql AS $$BEGIN EXECUTE 'CREATE VIEW v_side AS SELECT email AS e FROM customers'; END$$`,
+	)
+	var notices []string
+	agent := func() *pgx.Conn {
+		cfg := f.agentConfig(t, f.srv.User(), f.srv.Password())
+		cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) { notices = append(notices, n.Message) }
+		c, err := pgx.ConnectConfig(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(context.Background()) })
+		return c
+	}
+	// run sends q and returns all the agent saw of it.
+	run := func(c *pgx.Conn, q string) string {
+		res, err := c.PgConn().Exec(t.Context(), q).ReadAll()
+		out := fmt.Sprint(err)
+		for _, r := range res {
+			out += fmt.Sprintf(" %v %q", r.Err, r.Rows)
+		}
+		return out + " " + strings.Join(notices, " ")
+	}
+	check := func(c *pgx.Conn, what string, qs ...string) {
+		t.Helper()
+		notices = nil
+		var got string
+		for _, q := range qs {
+			got = run(c, q)
+		}
+		if strings.Contains(strings.ToLower(got), realEmail) {
+			t.Errorf("%s: the email reached the agent: %.200s", what, got)
+		}
+	}
+	c := agent()
+	check(c, "a Unicode-escaped table name", `SELECT email FROM U&"custom\0065rs"`)
+	check(c, "a quoted view name with a dot", `SELECT email FROM "x.v"`)
+	check(c, "a whole-row reference in a view", `SELECT r FROM v_row`)
+	check(c, "a view over query_to_xml", `SELECT x FROM v_xml`)
+	check(c, "an expression over a view that calls a function", `SELECT upper(y) FROM v_fn`)
+	check(c, "an attribute-notation function", `SELECT e.leakattr FROM events e`)
+	check(c, "an extension function that runs SQL text", `SELECT * FROM crosstab('SELECT id, ''a''::text, email FROM customers ORDER BY 1') AS ct(id int, e text)`)
+	check(c, "a notice raised by a function", `SELECT noisy()`)
+	check(c, "a trigger's value returned", `INSERT INTO t_trig(id) VALUES (1) RETURNING x`)
+	check(c, "a function made and called in one query",
+		`CREATE FUNCTION f2() RETURNS SETOF text LANGUAGE sql AS $$SELECT email FROM customers$$; SELECT f2()`)
+	check(c, "a view made by a function", `SELECT mkview()`, `SELECT e FROM v_side`)
+	// Another session makes a view after this one read its catalog.
+	b := agent()
+	run(b, "SELECT 1")
+	f.exec(t, "CREATE VIEW v_other AS SELECT email AS e FROM customers")
+	check(b, "a view made by another session", `SELECT e FROM v_other`)
+	// The last, an operator: once the database has one that runs its own
+	// function, every expression column on a masked target is refused.
+	f.exec(t, `CREATE OPERATOR ### (function = opf, leftarg = int, rightarg = int)`)
+	check(agent(), "an operator that runs a function", `SELECT 1 ### 2`)
+	assertNotRecorded(t, f, realEmail, strings.ToUpper(realEmail))
+}
+
+// TestCatalogLookupSurvivesTheAgent: a transaction that failed after a
+// schema change, or a statement of the agent's under the lookup's old
+// name, does not leave the session without its catalog: statements that
+// name relations are decided (and masked) as before.
+func TestCatalogLookupSurvivesTheAgent(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.setupCustomers(t)
+	c := f.agent(t)
+	for _, q := range []string{
+		"PREPARE interlock_catalog AS SELECT 1",
+		"BEGIN",
+		"CREATE VIEW v_ok AS SELECT id, email FROM customers",
+	} {
+		if _, err := c.Exec(t.Context(), q, pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := c.Exec(t.Context(), "CREATE VIEW v_bad AS SELECT nope", pgx.QueryExecModeSimpleProtocol); err == nil {
+		t.Fatal("a view of a column that does not exist was made")
+	}
+	if _, err := c.Exec(t.Context(), "ROLLBACK", pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatalf("ROLLBACK after the failed statement: %v", err)
+	}
+	if _, err := c.Exec(t.Context(), "CREATE VIEW v_ok AS SELECT id, email FROM customers", pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	var e string
+	if err := c.QueryRow(t.Context(), "SELECT email FROM v_ok WHERE id = 1", pgx.QueryExecModeSimpleProtocol).Scan(&e); err != nil || e != maskedValue {
+		t.Errorf("a view's email after the failed transaction: %q, %v; want %q", e, err, maskedValue)
+	}
 }

@@ -99,7 +99,7 @@ type colPlan struct {
 // that reads a masked column: its name is returned in untraced, and the
 // caller refuses the result. Without cat, every column not matched by
 // name is untraced.
-func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan, cat *catalog, tables, functions []string) (_ []colPlan, untraced string) {
+func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan, cat *catalog, q *query) (_ []colPlan, untraced string, unknownRel bool) {
 	dst = dst[:0]
 	for _, f := range fields {
 		p := colPlan{textLike: textLike(f.TypeOID)}
@@ -112,15 +112,19 @@ func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan, cat *c
 			case f.TableOID != 0:
 				if src, ok := cat.cols[colKey{f.TableOID, f.ColumnAttr}]; ok {
 					cr = m.columnRule(src)
-				} else if cat.tainted[f.TableOID] {
+				} else if cat.tainted[f.TableOID] || (q.hookedWrite && cat.hookedOIDs[f.TableOID]) {
 					// A view's column: which base column it is, the
 					// catalog does not say, and the view reads a masked
 					// one (or a function that may).
 					untraced = f.Name
+				} else if !cat.known[f.TableOID] {
+					// Made since the catalog was read (by another
+					// session, or a function): read it again.
+					untraced, unknownRel = f.Name, true
 				}
-			case cat.reads(tables):
+			case cat.reads(q.tables):
 				untraced = f.Name
-			case cat.opaque(functions) != "":
+			case cat.opaque(q.functions) != "":
 				// Computed by a function that may read anything.
 				untraced = f.Name
 			}
@@ -140,7 +144,7 @@ func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan, cat *c
 		}
 		dst = append(dst, p)
 	}
-	return dst, untraced
+	return dst, untraced, unknownRel
 }
 
 // columnRule returns the rule of the column named name, nil for none.

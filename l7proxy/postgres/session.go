@@ -42,30 +42,32 @@ type session struct {
 	upR  *pgwire.Reader // backend
 	upW  *bufio.Writer  // frontend
 
-	startup        pgwire.StartupMessage
-	user, database string // as the client gave them
-	upUser         string // the user logged in as upstream
-	inject         bool
-	identity       policy.Identity
-	sess           *record.Session
-	opened         time.Time
-	fromCli, toCli atomic.Int64
-	statements     atomic.Uint32
-	fatalOnce      sync.Once
-	running        atomic.Bool // the loops run: only the backend writes to the client
-	upRef          atomic.Pointer[tls.Conn]
-	cat            atomic.Pointer[catalog] // the last catalog read (backend writes); nil: unknown
-	closeReason    string                  // set by the frontend loop when it ends
-	backendErr     error                   // set by the backend loop before it ends
-	backendDone    chan struct{}
-	frontendState                                // frontend
-	keyData        pgwire.BackendKeyData         // the server's, set by login: to cancel what it runs
-	mu             sync.Mutex                    // guards queue and upArmed
-	queue          []*expect                     // responses the server owes, in order
-	upArmed        bool                          // the upstream read deadline is set (ResponseTimeout)
-	txStatus       atomic.Uint32                 // last ReadyForQuery status (backend writes)
-	sqlPrepared    map[string]sqlclass.Statement // frontend: SQL-level PREPARE n AS ...
-	cursors        map[string]sqlclass.Statement // frontend: DECLARE c CURSOR FOR ...
+	startup         pgwire.StartupMessage
+	user, database  string // as the client gave them
+	upUser          string // the user logged in as upstream
+	inject          bool
+	identity        policy.Identity
+	sess            *record.Session
+	opened          time.Time
+	fromCli, toCli  atomic.Int64
+	statements      atomic.Uint32
+	fatalOnce       sync.Once
+	running         atomic.Bool // the loops run: only the backend writes to the client
+	upRef           atomic.Pointer[tls.Conn]
+	cat             atomic.Pointer[catalog] // the last catalog read (backend writes); nil: unknown
+	catalogOutdated atomic.Bool             // a result named a relation cat does not know (backend sets)
+	catalogName     string                  // of the lookup's statement and portal
+	closeReason     string                  // set by the frontend loop when it ends
+	backendErr      error                   // set by the backend loop before it ends
+	backendDone     chan struct{}
+	frontendState                                 // frontend
+	keyData         pgwire.BackendKeyData         // the server's, set by login: to cancel what it runs
+	mu              sync.Mutex                    // guards queue and upArmed
+	queue           []*expect                     // responses the server owes, in order
+	upArmed         bool                          // the upstream read deadline is set (ResponseTimeout)
+	txStatus        atomic.Uint32                 // last ReadyForQuery status (backend writes)
+	sqlPrepared     map[string]sqlclass.Statement // frontend: SQL-level PREPARE n AS ...
+	cursors         map[string]sqlclass.Statement // frontend: DECLARE c CURSOR FOR ...
 }
 
 // session serves a client whose TLS is terminated: startup, login,
@@ -74,7 +76,7 @@ func (h *Handler) session(ctx context.Context, c *l7proxy.Conn, tc *tls.Conn, di
 	s := &session{
 		h: h, c: c, dial: dial, bundle: bundle, target: target, name: name, cli: tc,
 		cliR: pgwire.NewReader(tc, h.cfg.MaxMessage), cliW: bufio.NewWriterSize(tc, 32<<10),
-		opened: time.Now(), backendDone: make(chan struct{}), sqlPrepared: map[string]sqlclass.Statement{}, cursors: map[string]sqlclass.Statement{},
+		opened: time.Now(), backendDone: make(chan struct{}), catalogName: newCatalogName(), sqlPrepared: map[string]sqlclass.Statement{}, cursors: map[string]sqlclass.Statement{},
 	}
 	s.frontendState.init()
 	s.txStatus.Store(pgwire.TxIdle)

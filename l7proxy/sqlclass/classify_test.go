@@ -158,6 +158,12 @@ func TestClassifyUnknown(t *testing.T) {
 		"DECLARE c CURSOR",
 		"FETCH",
 		"SELECT \x00",
+		// Names that would read as other names: Unicode escapes, a dot
+		// inside quotes.
+		`SELECT email FROM U&"custom\0065rs"`,
+		`SELECT email FROM u&"custom!0065rs" UESCAPE '!'`,
+		`SELECT email FROM "x.customers"`,
+		`SELECT * FROM "x.leak"()`,
 	} {
 		sts := Classify(q)
 		if len(sts) == 0 || sts[len(sts)-1].Unknown == "" {

@@ -35,7 +35,10 @@
 // Sharp edges:
 //   - Anything the rules do not recognise is Unknown (Statement.Unknown
 //     says why): an unknown command, an unterminated string, comment or
-//     quoted identifier, an unbalanced parenthesis. Callers fail closed.
+//     quoted identifier, an unbalanced parenthesis, and names the fields
+//     would misstate: U&"..." identifiers (escapes undecoded) and quoted
+//     identifiers holding a dot ("a.b" would read as schema a, name b).
+//     Callers fail closed.
 //   - Bodies of DO blocks and functions are strings: what they run is not
 //     classified. Write policies on DO, CREATE FUNCTION and CALL.
 //   - Classify is pure and safe for concurrent use.

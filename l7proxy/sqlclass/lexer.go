@@ -92,16 +92,18 @@ func lex(src string) ([]token, error) {
 				i = end
 				continue
 			}
-			name, end, err := quotedIdent(src, i+2)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, token{kind: kQIdent, val: name, pos: i})
-			i = end
+			// U&"d\0061ta": what it names needs its escapes (and any
+			// UESCAPE clause) decoded; policy must not see it undecoded.
+			return nil, &lexError{i, "Unicode-escaped identifier"}
 		case c == '"':
 			name, end, err := quotedIdent(src, i)
 			if err != nil {
 				return nil, err
+			}
+			if strings.Contains(name, ".") {
+				// "a.b" would read as schema a, relation b once the name
+				// is qualified: refused rather than misnamed.
+				return nil, &lexError{i, "quoted identifier containing a dot"}
 			}
 			out = append(out, token{kind: kQIdent, val: name, pos: i})
 			i = end

@@ -163,8 +163,13 @@ func (s *Spool) Append(ctx context.Context, evs []*interlockv1.SessionEvent) err
 		r.frames[off+frameHeader] = typeEvent
 		off += frameHeader + 1
 		msg := r.frames[off : off+sz[i]]
-		if _, err := ev.MarshalToSizedBufferVT(msg); err != nil {
+		n, err := ev.MarshalToSizedBufferVT(msg)
+		if err != nil {
 			return fmt.Errorf("spool: marshal event: %w", err)
+		}
+		if n != len(msg) {
+			// Changed while it was marshalled: the frame would lie.
+			return fmt.Errorf("spool: marshal event: %d bytes, sized %d", n, len(msg))
 		}
 		if err := s.utf8.check(msg); err != nil {
 			return fmt.Errorf("spool: marshal event: %w", err)
