@@ -6,10 +6,13 @@
 package https
 
 import (
+	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/interlockhq/interlock/test/testca"
 )
@@ -100,5 +103,80 @@ func TestH1Pool(t *testing.T) {
 	}
 	if g.Body.(*pooledBody).u.tc != nil {
 		t.Fatal("the connection of a response finished after CloseIdleConnections is still open")
+	}
+}
+
+// A request the workload gives up on (its HTTP/2 stream reset cancels the
+// request's context) closes its upstream connection at once: the
+// goroutine waiting for the response returns, and the upstream stops
+// working for nobody. A cancellation after the response is done changes
+// nothing.
+func TestH1PoolCancel(t *testing.T) {
+	ca, err := testca.New("up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.Issue("up.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	closed := make(chan struct{})
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 4096)
+		for {
+			if _, err := c.Read(buf); err != nil { // never answers
+				close(closed)
+				return
+			}
+		}
+	}()
+	p := newTestPool(t, ca, ln.Addr())
+	ctx, cancel := context.WithCancel(t.Context())
+	req, _ := http.NewRequestWithContext(ctx, "GET", "https://up.test/x", nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.RoundTrip(req)
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the request is out, waiting
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("RoundTrip of a cancelled request returned a response")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("RoundTrip still waits 5 s after its request was cancelled")
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Error("the upstream connection of a cancelled request stays open")
+	}
+
+	// Done, then cancelled: the connection is kept for the next request.
+	s := startOneShot(t, ca, 100, false)
+	p = newTestPool(t, ca, s.ln.Addr())
+	ctx, cancel = context.WithCancel(t.Context())
+	req, _ = http.NewRequestWithContext(ctx, "GET", "https://up.test/x", nil)
+	resp, err := p.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readClose(t, resp)
+	cancel()
+	readClose(t, poolGet(t, p))
+	if got := s.accepted.Load(); got != 1 {
+		t.Errorf("%d connections after a request cancelled once done, want 1", got)
 	}
 }

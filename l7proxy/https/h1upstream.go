@@ -100,6 +100,17 @@ func (u *h1Upstream) try(req *http.Request) (resp *http.Response, written bool, 
 	}
 	u.in.timeout = upstreamHeaderTimeout
 	u.sent = 0
+	// A request the workload gives up on (an HTTP/2 stream reset, the
+	// node stopping) closes its connection: the upstream stops working
+	// for nobody, and the goroutine waiting on it returns at once.
+	raw := u.raw
+	stop := context.AfterFunc(req.Context(), func() { raw.Close() })
+	keep := false
+	defer func() {
+		if !keep && !stop() {
+			u.drop()
+		}
+	}()
 	if err := req.Write(u.bw); err != nil {
 		return nil, u.sent > 0, fmt.Errorf("write request: %w", err)
 	}
@@ -128,7 +139,8 @@ func (u *h1Upstream) try(req *http.Request) (resp *http.Response, written bool, 
 		}
 		return resp, true, nil
 	}
-	resp.Body = &upBody{u: u, tc: u.tc, rc: resp.Body, reuse: !resp.Close}
+	keep = true // until the body is closed
+	resp.Body = &upBody{u: u, tc: u.tc, rc: resp.Body, reuse: !resp.Close, stop: stop}
 	return resp, true, nil
 }
 
@@ -177,6 +189,7 @@ type upBody struct {
 	rc    io.ReadCloser
 	eof   bool
 	reuse bool
+	stop  func() bool // the request's cancellation; false once it closed the connection
 }
 
 func (b *upBody) Read(p []byte) (int, error) {
@@ -188,6 +201,9 @@ func (b *upBody) Read(p []byte) (int, error) {
 }
 
 func (b *upBody) Close() error {
+	if !b.stop() {
+		b.reuse = false // the request was cancelled: its connection is closed
+	}
 	if !b.eof || !b.reuse {
 		if b.u.tc == b.tc {
 			b.u.drop()
