@@ -61,7 +61,9 @@ func (p *h1Pool) get() *h1Upstream {
 		p.idle = p.idle[:n-1]
 		return u
 	}
-	return newH1Upstream(p.h, p.c, p.dial)
+	u := newH1Upstream(p.h, p.c, p.dial)
+	u.watchCancel = true
+	return u
 }
 
 func (p *h1Pool) put(u *h1Upstream) {

@@ -49,6 +49,9 @@ type h1Upstream struct {
 	bw   *bufio.Writer
 	used bool  // a response came back on tc: it may have been closed since
 	sent int64 // bytes of the current request that reached tc
+	// watchCancel: a request's context ending closes the connection (an
+	// HTTP/2 workload's streams end on their own; set by h1Pool).
+	watchCancel bool
 }
 
 func newH1Upstream(h *Handler, c *conn, dial l7proxy.Dialer) *h1Upstream {
@@ -100,11 +103,15 @@ func (u *h1Upstream) try(req *http.Request) (resp *http.Response, written bool, 
 	}
 	u.in.timeout = upstreamHeaderTimeout
 	u.sent = 0
-	// A request the workload gives up on (an HTTP/2 stream reset, the
-	// node stopping) closes its connection: the upstream stops working
-	// for nobody, and the goroutine waiting on it returns at once.
-	raw := u.raw
-	stop := context.AfterFunc(req.Context(), func() { raw.Close() })
+	// A request the workload gives up on (an HTTP/2 stream reset) closes
+	// its connection: the upstream stops working for nobody, and the
+	// goroutine waiting on it returns at once. (An HTTP/1.1 workload gives
+	// up by closing its connection, which ends its requests' too.)
+	stop := func() bool { return true }
+	if u.watchCancel {
+		raw := u.raw
+		stop = context.AfterFunc(req.Context(), func() { raw.Close() })
+	}
 	keep := false
 	defer func() {
 		if !keep && !stop() {
