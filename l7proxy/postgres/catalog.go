@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/interlockhq/interlock/l7proxy/pgwire"
+	"github.com/interlockhq/interlock/l7proxy/sqlclass"
 )
 
 // catalogStatementPrefix starts the name of the catalog lookup's prepared
@@ -336,6 +337,43 @@ func (s *session) lookupCatalog() error {
 		}
 	}
 	return nil
+}
+
+// wantsFreshCatalog says whether a Query or Parse is to be decided on a
+// catalog read for it: when column masks exist and it names a view (which
+// another session may have redefined since the catalog was read) or a
+// relation the catalog does not know (made since). Reading it costs the
+// statement a few milliseconds; deciding on a stale one could let a masked
+// column out.
+func (s *session) wantsFreshCatalog(typ byte, body []byte) bool {
+	cat := s.cat.Load()
+	if cat == nil || (typ != pgwire.TypeQuery && typ != pgwire.TypeParse) || len(s.columnRuleNames()) == 0 {
+		return false // none yet (being read), or nothing to decide with it
+	}
+	var text string
+	switch typ {
+	case pgwire.TypeQuery:
+		var q pgwire.Query
+		if q.Decode(body) != nil {
+			return false // refused as malformed, later
+		}
+		text = q.String
+	case pgwire.TypeParse:
+		var p pgwire.Parse
+		if p.Decode(body) != nil {
+			return false
+		}
+		text = p.Query
+	}
+	for _, st := range sqlclass.Classify(text) {
+		for _, t := range st.Tables {
+			n := relName(t)
+			if _, view := cat.views[n]; view || cat.opaqueViews[n] || !cat.knownNames[n] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // errNoCatalog refuses a statement naming a relation when the catalog

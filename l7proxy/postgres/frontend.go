@@ -132,6 +132,9 @@ func (s *session) onFrontend(ctx context.Context, typ byte, body []byte) error {
 	}
 	switch typ {
 	case pgwire.TypeQuery, pgwire.TypeParse, pgwire.TypeBind, pgwire.TypeDescribe, pgwire.TypeExecute, pgwire.TypeClose, pgwire.TypeFunctionCall:
+		if f.synced && s.wantsFreshCatalog(typ, body) {
+			f.catalogStale = true
+		}
 		if err := s.lookupCatalog(); err != nil {
 			return fmt.Errorf("upstream: %w", err)
 		}

@@ -249,10 +249,17 @@ func TestMaskEscapesAreRefused(t *testing.T) {
 	check(c, "a function made and called in one query",
 		`CREATE FUNCTION f2() RETURNS SETOF text LANGUAGE sql AS $$SELECT email FROM customers$$; SELECT f2()`)
 	check(c, "a view made by a function", `SELECT mkview()`, `SELECT e FROM v_side`)
-	// Another session makes a view after this one read its catalog.
+	// Another session makes a view, or redefines one in place, after this
+	// one read its catalog.
+	f.exec(t, "CREATE VIEW v_names2 AS SELECT id, name FROM customers")
 	b := agent()
-	run(b, "SELECT 1")
-	f.exec(t, "CREATE VIEW v_other AS SELECT email AS e FROM customers")
+	var name string
+	if err := b.QueryRow(t.Context(), "SELECT name FROM v_names2 WHERE id = 1").Scan(&name); err != nil || name != "Alice" {
+		t.Fatalf("a view without the email: %q, %v", name, err)
+	}
+	f.exec(t, "CREATE VIEW v_other AS SELECT email AS e FROM customers",
+		"CREATE OR REPLACE VIEW v_names2 AS SELECT id, email AS name FROM customers")
+	check(b, "a view another session redefined in place", `SELECT name FROM v_names2 WHERE id = 1`)
 	check(b, "a view made by another session", `SELECT e FROM v_other`)
 	// The last, an operator: once the database has one that runs its own
 	// function, every expression column on a masked target is refused.
