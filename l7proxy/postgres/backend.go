@@ -559,9 +559,12 @@ func (s *session) finishResult(ctx context.Context, b *backendState, e *expect, 
 	} else {
 		res.ProxyLatency = durationpb.New(time.Since(e.q.start))
 	}
-	// The result is durable before the next message is relayed; a
-	// recording that fails ends the session (nothing unrecorded passes).
-	if err := s.sess.Result(ctx, res); err != nil {
+	// The result goes to the sink in the background while the next
+	// message is relayed: its rows are out already, and the session's next
+	// decision waits until it is durable, and fails if it could not be
+	// (nothing unrecorded passes). A session whose recording failed before
+	// ends here.
+	if err := s.sess.Post(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_PgResult{PgResult: res}}); err != nil {
 		s.h.log.Error("record result", "err", err)
 		_ = s.up.Close()
 	}

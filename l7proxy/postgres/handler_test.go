@@ -447,3 +447,26 @@ func TestCancel(t *testing.T) {
 		t.Error("psql's cancel did not reach the server")
 	}
 }
+
+// TestRecordingFailureRefusesStatements: once the recording fails (a full
+// disk), no statement reaches the server, whether the failure hit the
+// last result (recorded in the background) or the next decision.
+func TestRecordingFailureRefusesStatements(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.exec(t, "CREATE TABLE t_rec (id int)")
+	c := f.agent(t)
+	if _, err := c.Exec(t.Context(), "SELECT count(*) FROM t_rec"); err != nil {
+		t.Fatal(err)
+	}
+	f.sink.FailWith(errors.New("no space left on device"))
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec} {
+		if _, err := c.Exec(t.Context(), "INSERT INTO t_rec VALUES (1)", mode); err == nil {
+			t.Errorf("%v: an INSERT went through with the recording failing", mode)
+		}
+	}
+	f.sink.FailWith(nil)
+	var n int
+	if err := f.direct(t).QueryRow(t.Context(), "SELECT count(*) FROM t_rec").Scan(&n); err != nil || n != 0 {
+		t.Errorf("the server has %d rows (%v) after the refused INSERTs, want 0", n, err)
+	}
+}
