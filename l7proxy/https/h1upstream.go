@@ -27,6 +27,10 @@ import (
 // then each read of its body.
 const upstreamHeaderTimeout = 5 * time.Minute
 
+// earlyResponseWait bounds the wait for the answer of a server that
+// stopped reading a request's body.
+const earlyResponseWait = 2 * time.Second
+
 // roundTripper is how an exchange reaches the upstream: an h1Pool for
 // HTTP/2 workloads, an h1Upstream for HTTP/1.1 ones.
 type roundTripper interface {
@@ -49,6 +53,9 @@ type h1Upstream struct {
 	bw   *bufio.Writer
 	used bool  // a response came back on tc: it may have been closed since
 	sent int64 // bytes of the current request that reached tc
+	// sendFailed: writing the current request to tc failed (net/http
+	// reports it as a body read error, whatever it was).
+	sendFailed bool
 	// watchCancel: a request's context ending closes the connection (an
 	// HTTP/2 workload's streams end on their own; set by h1Pool).
 	watchCancel bool
@@ -102,7 +109,7 @@ func (u *h1Upstream) try(req *http.Request) (resp *http.Response, written bool, 
 		req.Header["User-Agent"] = []string{""}
 	}
 	u.in.timeout = upstreamHeaderTimeout
-	u.sent = 0
+	u.sent, u.sendFailed = 0, false
 	// A request the workload gives up on (an HTTP/2 stream reset) closes
 	// its connection: the upstream stops working for nobody, and the
 	// goroutine waiting on it returns at once. (An HTTP/1.1 workload gives
@@ -118,11 +125,31 @@ func (u *h1Upstream) try(req *http.Request) (resp *http.Response, written bool, 
 			u.drop()
 		}
 	}()
-	if err := req.Write(u.bw); err != nil {
-		return nil, u.sent > 0, fmt.Errorf("write request: %w", err)
+	werr := req.Write(u.bw)
+	if werr == nil {
+		werr = u.bw.Flush()
 	}
-	if err := u.bw.Flush(); err != nil {
-		return nil, u.sent > 0, fmt.Errorf("write request: %w", err)
+	if werr != nil {
+		if u.sent == 0 || !u.sendFailed {
+			return nil, u.sent > 0, fmt.Errorf("write request: %w", werr)
+		}
+		// The server stopped reading the body: it may have answered
+		// already (413, 401 before a large upload) and closed. That
+		// answer is the workload's, not a 502.
+		u.in.timeout = earlyResponseWait
+		resp, err := http.ReadResponse(u.br, req)
+		if err != nil || resp.StatusCode < 200 {
+			return nil, true, fmt.Errorf("write request: %w", werr)
+		}
+		u.used = true
+		resp.Close = true // the rest of the request is unsent: never reused
+		if resp.Body == http.NoBody {
+			u.drop()
+			return resp, true, nil
+		}
+		keep = true
+		resp.Body = &upBody{u: u, tc: u.tc, rc: resp.Body, stop: stop}
+		return resp, true, nil
 	}
 	for {
 		resp, err = http.ReadResponse(u.br, req)
@@ -171,7 +198,7 @@ func (u *h1Upstream) connect(ctx context.Context) error {
 	u.tc, u.raw, u.used = tc, raw, false
 	u.in = &deadlineReader{c: tc, timeout: upstreamHeaderTimeout}
 	u.br = bufio.NewReaderSize(u.in, 8<<10)
-	u.bw = bufio.NewWriterSize(&sentWriter{w: tc, n: &u.sent}, 4<<10)
+	u.bw = bufio.NewWriterSize(&sentWriter{w: tc, n: &u.sent, failed: &u.sendFailed}, 4<<10)
 	return nil
 }
 
@@ -221,13 +248,17 @@ func (b *upBody) Close() error {
 
 // sentWriter counts the bytes that reached w.
 type sentWriter struct {
-	w io.Writer
-	n *int64
+	w      io.Writer
+	n      *int64
+	failed *bool // a write to w failed (not a read of the body)
 }
 
 func (s *sentWriter) Write(p []byte) (int, error) {
 	n, err := s.w.Write(p)
 	*s.n += int64(n)
+	if err != nil {
+		*s.failed = true
+	}
 	return n, err
 }
 

@@ -197,3 +197,56 @@ func TestH1UpstreamRetriesOnlyWhatIsSafe(t *testing.T) {
 		})
 	}
 }
+
+// A server that answers before it has read a large body, and closes, gets
+// its answer to the workload (not a 502), and the connection is not
+// reused.
+func TestH1UpstreamEarlyResponse(t *testing.T) {
+	ca, err := testca.New("up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.Issue("up.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			go func() {
+				defer c.Close()
+				r, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				if r.Method == "PUT" { // too large: refused before reading it
+					_, _ = io.WriteString(c, "HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 8\r\nConnection: close\r\n\r\ntoo big\n")
+					return
+				}
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}()
+		}
+	}()
+	u := newTestUpstream(t, ca, ln.Addr())
+	body := strings.Repeat("x", 32<<20)
+	got, err := roundTrip(t, u, "PUT", body)
+	if err != nil || got != "too big\n" {
+		t.Fatalf("PUT of 32 MiB refused early: %q, %v; want the server's 413 body", got, err)
+	}
+	if got, err := roundTrip(t, u, "GET", ""); err != nil || got != "ok" {
+		t.Fatalf("the next request: %q, %v", got, err)
+	}
+	if n := accepted.Load(); n != 2 {
+		t.Errorf("%d connections, want 2: the one with a half-sent body must not be reused", n)
+	}
+}
