@@ -218,12 +218,13 @@ func (u *h1Upstream) CloseIdleConnections() { u.drop() }
 // closes the connection instead of reading what is left (a workload that
 // gave up on a large download does not download it anyway).
 type upBody struct {
-	u     *h1Upstream
-	tc    *tls.Conn
-	rc    io.ReadCloser
-	eof   bool
-	reuse bool
-	stop  func() bool // the request's cancellation; false once it closed the connection
+	u      *h1Upstream
+	tc     *tls.Conn
+	rc     io.ReadCloser
+	eof    bool
+	reuse  bool
+	stop   func() bool // the request's cancellation; false once it closed the connection
+	closed bool
 }
 
 func (b *upBody) Read(p []byte) (int, error) {
@@ -235,6 +236,10 @@ func (b *upBody) Read(p []byte) (int, error) {
 }
 
 func (b *upBody) Close() error {
+	if b.closed {
+		return nil // a second Close must not drop a connection reused since
+	}
+	b.closed = true
 	if !b.stop() {
 		b.reuse = false // the request was cancelled: its connection is closed
 	}

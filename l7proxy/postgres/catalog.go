@@ -54,8 +54,8 @@ const (
 	//   r: a relation (table, view, materialized view, foreign table): oid,
 	//      0, "", name;
 	//   h: a relation that runs a function of the database's own when it is
-	//      read or written (a trigger, a default) or that one takes as its
-	//      argument (called as an attribute: t.f): oid, 0, "", name;
+	//      written (a trigger, a default: how "w") or that one takes as its
+	//      argument (called as an attribute, t.f: how "a"): oid, 0, how, name;
 	//   o: present if an operator or a cast runs a function of the
 	//      database's own: any statement may call one unseen.
 	// $1 are the masked column names, $2 the functions that run SQL text.
@@ -75,11 +75,11 @@ const (
 		`reads(view, rel) AS (SELECT dep.view, dep.ref FROM dep WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass ` +
 		`UNION SELECT reads.view, dep.ref FROM reads JOIN dep ON dep.view OPERATOR(pg_catalog.=) reads.rel ` +
 		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass), ` +
-		`hooked(rel) AS (SELECT t.tgrelid FROM pg_catalog.pg_trigger t JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) t.tgfoid ` +
-		`UNION SELECT d.adrelid FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_depend x ON x.objid OPERATOR(pg_catalog.=) d.oid ` +
+		`hooked(rel, how) AS (SELECT t.tgrelid, 'w' FROM pg_catalog.pg_trigger t JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) t.tgfoid ` +
+		`UNION SELECT d.adrelid, 'w' FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_depend x ON x.objid OPERATOR(pg_catalog.=) d.oid ` +
 		`AND x.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass ` +
 		`AND x.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) x.refobjid ` +
-		`UNION SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_proc p ON p.pronargs OPERATOR(pg_catalog.=) 1 ` +
+		`UNION SELECT c.oid, 'a' FROM pg_catalog.pg_class c JOIN pg_catalog.pg_proc p ON p.pronargs OPERATOR(pg_catalog.=) 1 ` +
 		`AND p.proargtypes[0] OPERATOR(pg_catalog.=) c.reltype JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) p.oid), ` +
 		`tainted(view) AS (SELECT dep.view FROM dep JOIN masked ON dep.ref OPERATOR(pg_catalog.=) masked.rel ` +
 		`AND (dep.att OPERATOR(pg_catalog.=) masked.att OR dep.att OPERATOR(pg_catalog.=) 0) ` +
@@ -94,8 +94,8 @@ const (
 		`UNION SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace ` +
 		`WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{v,m}'::pg_catalog.char[]) ` +
 		`AND NOT (n.nspname OPERATOR(pg_catalog.=) ANY ('{pg_catalog,information_schema}'::pg_catalog.name[])) ` +
-		`AND EXISTS (SELECT 1 FROM pg_catalog.unnest($2::pg_catalog.text[]) fn(name) WHERE pg_catalog.strpos(` +
-		`pg_catalog.lower(pg_catalog.pg_get_viewdef(c.oid)), fn.name) OPERATOR(pg_catalog.>) 0) ` +
+		`AND EXISTS (SELECT 1 FROM pg_catalog.unnest($2::pg_catalog.text[]) fn(name) WHERE pg_catalog.lower(pg_catalog.pg_get_viewdef(c.oid)) ` +
+		`OPERATOR(pg_catalog.~) ('\m' OPERATOR(pg_catalog.||) fn.name OPERATOR(pg_catalog.||) '\s*\(')) ` +
 		`UNION SELECT dep.view FROM dep JOIN tainted ON dep.ref OPERATOR(pg_catalog.=) tainted.view ` +
 		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass) ` +
 		`SELECT 'c', m.rel::pg_catalog.text, m.att::pg_catalog.text, m.col, pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
@@ -107,8 +107,8 @@ const (
 		`JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) b.relnamespace ` +
 		`UNION ALL SELECT DISTINCT 'f', '0', '0', ownfn.name, '', '' FROM ownfn ` +
 		`UNION ALL SELECT 'r', c.oid::pg_catalog.text, '0', '', pg_catalog.lower(c.relname::pg_catalog.text), '' FROM pg_catalog.pg_class c ` +
-		`WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.char[]) ` +
-		`UNION ALL SELECT 'h', h.rel::pg_catalog.text, '0', '', pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
+		`WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f,S}'::pg_catalog.char[]) ` +
+		`UNION ALL SELECT 'h', h.rel::pg_catalog.text, '0', h.how, pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
 		`FROM hooked h JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) h.rel ` +
 		`UNION ALL SELECT 'o', '0', '0', '', '', '' WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_operator o JOIN ownfn ` +
 		`ON ownfn.oid OPERATOR(pg_catalog.=) o.oprcode::pg_catalog.oid) OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast k JOIN ownfn ` +
@@ -126,13 +126,13 @@ type catalog struct {
 	funcs       map[string]bool     // names of the database's own functions
 	known       map[uint32]bool     // every relation, when the catalog was read
 	knownNames  map[string]bool     // their names
-	hooked      map[string]bool     // relations that run functions of the database's own (see h rows)
-	hookedOIDs  map[uint32]bool     // the same, by OID
+	hookedWrite map[string]bool     // relations whose writes run functions of the database's own
+	hookedRead  map[string]bool     // relations such a function takes as its argument (t.f)
 	hiddenCalls bool                // an operator or cast runs one
 }
 
 func newCatalog() *catalog {
-	return &catalog{cols: map[colKey]string{}, rels: map[string]bool{}, views: map[string][]string{}, tainted: map[uint32]bool{}, opaqueViews: map[string]bool{}, funcs: map[string]bool{}, known: map[uint32]bool{}, knownNames: map[string]bool{}, hooked: map[string]bool{}, hookedOIDs: map[uint32]bool{}}
+	return &catalog{cols: map[colKey]string{}, rels: map[string]bool{}, views: map[string][]string{}, tainted: map[uint32]bool{}, opaqueViews: map[string]bool{}, funcs: map[string]bool{}, known: map[uint32]bool{}, knownNames: map[string]bool{}, hookedWrite: map[string]bool{}, hookedRead: map[string]bool{}}
 }
 
 type colKey struct {
@@ -155,6 +155,8 @@ var sqlTextFunctions = map[string]bool{
 	"dblink": true, "dblink_exec": true, "dblink_send_query": true, "dblink_get_result": true,
 	"dblink_fetch": true, "dblink_open": true,
 	"crosstab": true, "crosstab2": true, "crosstab3": true, "crosstab4": true, "connectby": true,
+	// What the planner's statistics hold.
+	"pg_mcv_list_items": true,
 }
 
 // pgTextArray is names as a PostgreSQL text[] literal.
@@ -214,34 +216,41 @@ func (c *catalog) expand(tables []string) []string {
 // table: it calls one, or SQL-text one; one of tables is a view whose
 // columns may carry a masked column, or runs one (a trigger, a default,
 // t.f); or operators and casts may call one unseen.
-func (c *catalog) mayReadAnything(tables, functions []string) bool {
+func (c *catalog) mayReadAnything(tables, functions []string, writes bool) bool {
 	if c.hiddenCalls || c.opaque(functions) != "" {
 		return true
 	}
 	for _, t := range tables {
-		if n := relName(t); c.opaqueViews[n] || c.hooked[n] {
+		n := relName(t)
+		if c.opaqueViews[n] || c.hookedRead[n] || statsRelations[n] || (writes && c.hookedWrite[n]) {
 			return true
 		}
 	}
 	return false
+}
+
+// statsRelations show the values of any table's columns (the planner's
+// statistics): read as every table with a masked column.
+var statsRelations = map[string]bool{
+	"pg_stats": true, "pg_stats_ext": true, "pg_stats_ext_exprs": true, "pg_statistic": true, "pg_statistic_ext_data": true,
 }
 
 // hooks reports whether one of tables runs a function of the database's
 // own when written.
 func (c *catalog) hooks(tables []string) bool {
 	for _, t := range tables {
-		if c.hooked[relName(t)] {
+		if c.hookedWrite[relName(t)] {
 			return true
 		}
 	}
 	return false
 }
 
-// unknown returns a relation among tables that the catalog does not know
-// (made since it was read), "" if none.
-func (c *catalog) unknown(tables []string) string {
+// unknown returns a relation among tables, WITH query names aside, that
+// the catalog does not know (made since it was read), "" if none.
+func (c *catalog) unknown(tables, with []string) string {
 	for _, t := range tables {
-		if !c.knownNames[relName(t)] {
+		if !c.knownNames[relName(t)] && !slices.Contains(with, t) {
 			return t
 		}
 	}
@@ -473,8 +482,11 @@ func (c *catalog) add(v [][]byte) bool {
 		c.known[uint32(oid)] = true
 		c.knownNames[name] = true
 	case "h":
-		c.hooked[name] = true
-		c.hookedOIDs[uint32(oid)] = true
+		if a == "w" {
+			c.hookedWrite[name] = true
+		} else {
+			c.hookedRead[name] = true
+		}
 	case "o":
 		c.hiddenCalls = true
 	default:

@@ -95,7 +95,7 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 			break
 		}
 		if catErr == nil && !changesSchema(st) {
-			if t := cat.unknown(st.Tables); t != "" {
+			if t := cat.unknown(st.Tables, st.With); t != "" {
 				// Made by another session (or a function) since the
 				// catalog was read: read it again before deciding.
 				s.catalogStale = true
@@ -103,7 +103,7 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 			}
 		}
 		if catErr == nil {
-			if cat.mayReadAnything(st.Tables, st.Functions) {
+			if cat.mayReadAnything(st.Tables, st.Functions, writes(st)) {
 				// A function of the database's own (called here, in a
 				// view, a trigger, a default, an operator) may read any
 				// table: decided as reading each that has a masked column,
@@ -114,12 +114,20 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 					}
 				}
 			}
-			if writes(st) && cat.hooks(st.Tables) {
+			st.Tables = cat.expand(st.Tables)
+			if writes(st) && (cat.hooks(st.Tables) || cat.reads(st.Tables)) {
 				// RETURNING may return what a trigger or default of the
-				// database's own wrote.
+				// database's own wrote, or what the statement copied from
+				// a masked column (INSERT ... SELECT email ...).
 				v.hookedWrite = true
 			}
-			st.Tables = cat.expand(st.Tables)
+		}
+	}
+	// Rules name tables unqualified ("customers" in sql.tables) as often as
+	// qualified: both forms are there, whichever the statement wrote.
+	for _, t := range st.Tables {
+		if n := relName(t); !slices.Contains(st.Tables, n) {
+			st.Tables = append(slices.Clip(st.Tables), n)
 		}
 	}
 	v.tables = st.Tables

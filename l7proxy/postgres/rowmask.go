@@ -107,12 +107,15 @@ func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan, cat *c
 		cr := m.columnRule(f.Name)
 		if cr == nil && len(m.columns) > 0 {
 			switch {
-			case cat == nil:
+			case cat == nil, q.hookedWrite:
+				// No catalog; or a write returning what it wrote, which a
+				// trigger, a default or its own SELECT may have taken from
+				// a masked column.
 				untraced = f.Name
 			case f.TableOID != 0:
 				if src, ok := cat.cols[colKey{f.TableOID, f.ColumnAttr}]; ok {
 					cr = m.columnRule(src)
-				} else if cat.tainted[f.TableOID] || (q.hookedWrite && cat.hookedOIDs[f.TableOID]) {
+				} else if cat.tainted[f.TableOID] {
 					// A view's column: which base column it is, the
 					// catalog does not say, and the view reads a masked
 					// one (or a function that may).

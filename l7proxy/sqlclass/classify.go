@@ -5,6 +5,7 @@
 package sqlclass
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -21,6 +22,9 @@ type Statement struct {
 	HasWhere bool
 	// Text is the statement's source text, without the semicolon.
 	Text string
+	// With are the names of its WITH queries. A reference to one is in
+	// Tables too: it may be the table of that name.
+	With []string
 	// Name is the prepared statement a PREPARE defines or an EXECUTE or
 	// DEALLOCATE names, or the cursor a DECLARE defines or a FETCH, MOVE
 	// or CLOSE names ("all" for DEALLOCATE ALL and CLOSE ALL).
@@ -149,6 +153,10 @@ func classify(toks []token) Statement {
 	}
 	a.scan()
 	st.Tables, st.Functions, st.HasWhere, st.Name = a.tables, a.funcs, a.hasWhere, a.name
+	for n := range a.ctes {
+		st.With = append(st.With, n)
+	}
+	slices.Sort(st.With)
 	return st
 }
 

@@ -46,11 +46,11 @@ func TestClassify(t *testing.T) {
 		{"DELETE FROM orders", "DELETE", []string{"orders"}, nil, false},
 		{"DELETE FROM a USING b WHERE a.id = b.id", "DELETE", []string{"a", "b"}, nil, true},
 		{"MERGE INTO stock s USING deliveries d ON s.item = d.item WHEN MATCHED THEN UPDATE SET qty = s.qty + d.qty WHEN NOT MATCHED THEN INSERT VALUES (d.item, d.qty)", "MERGE", []string{"stock", "deliveries"}, nil, false},
-		{"WITH recent AS (SELECT * FROM orders WHERE ts > now() - interval '1 day') SELECT count(*) FROM recent", "SELECT", []string{"orders"}, []string{"now", "count"}, false},
-		{"WITH old AS (SELECT id FROM sessions WHERE ts < $1) DELETE FROM sessions WHERE id IN (SELECT id FROM old)", "DELETE", []string{"sessions"}, nil, true},
-		{"WITH moved AS (DELETE FROM inbox WHERE done RETURNING *) INSERT INTO archive SELECT * FROM moved", "INSERT", []string{"inbox", "archive"}, nil, false},
-		{"WITH gone AS (DELETE FROM users RETURNING *) SELECT * FROM gone", "DELETE", []string{"users"}, nil, false},
-		{"WITH RECURSIVE t(n) AS (VALUES (1) UNION ALL SELECT n+1 FROM t WHERE n < 100) SELECT sum(n) FROM t", "SELECT", nil, []string{"sum"}, false},
+		{"WITH recent AS (SELECT * FROM orders WHERE ts > now() - interval '1 day') SELECT count(*) FROM recent", "SELECT", []string{"orders", "recent"}, []string{"now", "count"}, false},
+		{"WITH old AS (SELECT id FROM sessions WHERE ts < $1) DELETE FROM sessions WHERE id IN (SELECT id FROM old)", "DELETE", []string{"sessions", "old"}, nil, true},
+		{"WITH moved AS (DELETE FROM inbox WHERE done RETURNING *) INSERT INTO archive SELECT * FROM moved", "INSERT", []string{"inbox", "archive", "moved"}, nil, false},
+		{"WITH gone AS (DELETE FROM users RETURNING *) SELECT * FROM gone", "DELETE", []string{"users", "gone"}, nil, false},
+		{"WITH RECURSIVE t(n) AS (VALUES (1) UNION ALL SELECT n+1 FROM t WHERE n < 100) SELECT sum(n) FROM t", "SELECT", []string{"t"}, []string{"sum"}, false},
 		{"EXPLAIN SELECT * FROM users", "EXPLAIN", []string{"users"}, nil, false},
 		{"EXPLAIN ANALYZE DELETE FROM users WHERE id = 1", "DELETE", []string{"users"}, nil, true},
 		{"EXPLAIN (ANALYZE, BUFFERS) UPDATE t SET a = 1", "UPDATE", []string{"t"}, nil, false},
@@ -101,7 +101,7 @@ func TestClassify(t *testing.T) {
 		{"LOAD '/tmp/evil.so'", "LOAD", nil, nil, false},
 		{"SELECT 'it''s; DROP TABLE x' AS s, E'\\'; DELETE FROM y' FROM z", "SELECT", []string{"z"}, nil, false},
 		{"SELECT /* nested /* comment; */ DROP */ 1 -- ; DELETE FROM t\n FROM w", "SELECT", []string{"w"}, nil, false},
-		{`SELECT "weird;""name" FROM "My Table"`, "SELECT", []string{"My Table"}, nil, false},
+		{`SELECT "weird;name" FROM "My Table"`, "SELECT", []string{"My Table"}, nil, false},
 		{"SELECT $tag$ ; DROP TABLE a; $tag$, $$x$$", "SELECT", nil, nil, false},
 		{"SELECT U&'d\\0061t\\+000061' FROM t", "SELECT", []string{"t"}, nil, false},
 	} {
@@ -164,6 +164,9 @@ func TestClassifyUnknown(t *testing.T) {
 		`SELECT email FROM u&"custom!0065rs" UESCAPE '!'`,
 		`SELECT email FROM "x.customers"`,
 		`SELECT * FROM "x.leak"()`,
+		`SELECT "weird;""name" FROM t`,
+		`SELECT * FROM "ÉLEAK"()`,
+		`SELECT * FROM éleak()`,
 	} {
 		sts := Classify(q)
 		if len(sts) == 0 || sts[len(sts)-1].Unknown == "" {

@@ -26,7 +26,9 @@
 //   - Tables: names after FROM, JOIN, UPDATE, INTO, USING, TABLE, TRUNCATE,
 //     COPY, LOCK, and the objects of CREATE/ALTER/DROP TABLE, VIEW,
 //     MATERIALIZED VIEW, FOREIGN TABLE, INDEX ... ON and GRANT/REVOKE ... ON.
-//     WITH query names are not tables. Qualified names keep their
+//     A reference to a WITH query's name is listed too (Statement.With
+//     names them): a WITH query does not see itself or the ones after it,
+//     so such a reference may be the table's. Qualified names keep their
 //     qualification ("sales.orders").
 //   - Functions: every name followed by "(" that is not a keyword, a type
 //     with modifiers (varchar(10)), a table or the object of CREATE/DROP

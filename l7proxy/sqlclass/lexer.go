@@ -100,10 +100,12 @@ func lex(src string) ([]token, error) {
 			if err != nil {
 				return nil, err
 			}
-			if strings.Contains(name, ".") {
+			if strings.ContainsAny(name, `."`) || !ascii(name) {
 				// "a.b" would read as schema a, relation b once the name
-				// is qualified: refused rather than misnamed.
-				return nil, &lexError{i, "quoted identifier containing a dot"}
+				// is qualified; "a""b" and non-ASCII names compare
+				// differently here and in the server's catalog: refused
+				// rather than misnamed.
+				return nil, &lexError{i, "quoted identifier with a dot, a quote or a non-ASCII character"}
 			}
 			out = append(out, token{kind: kQIdent, val: name, pos: i})
 			i = end
@@ -130,6 +132,11 @@ func lex(src string) ([]token, error) {
 			j := i + 1
 			for j < n && isIdentChar(src[j]) {
 				j++
+			}
+			if !ascii(src[i:j]) {
+				// Lower-cased differently by the server's collation and
+				// by the catalog's lookups: refused rather than misnamed.
+				return nil, &lexError{i, "non-ASCII identifier"}
 			}
 			out = append(out, token{kind: kIdent, val: lowerASCII(src[i:j]), pos: i})
 			i = j
@@ -217,6 +224,16 @@ func skipString(src string, i int, backslash bool) (int, error) {
 		}
 	}
 	return 0, &lexError{start, "unterminated string"}
+}
+
+// ascii says whether s is all ASCII.
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // quotedIdent reads the quoted identifier at i (on its opening quote).

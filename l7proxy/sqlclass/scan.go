@@ -234,10 +234,10 @@ func (a *analysis) names(j int, parenIsCall, list bool) {
 			if parenIsCall && a.at(end+1).is("(") {
 				j = a.close(end+1) + 1 // a function in FROM: counted as a call
 			} else {
-				name := a.qualifiedBefore(end)
-				if end > j || !a.ctes[name] {
-					a.tables = appendNew(a.tables, name)
-				}
+				// A name a WITH query also has is a table too: a WITH
+				// query does not see itself or the ones after it, so
+				// some such references are the table's.
+				a.tables = appendNew(a.tables, a.qualifiedBefore(end))
 				for k := j; k <= end; k += 2 {
 					a.skip[k] = true
 				}
