@@ -240,14 +240,13 @@ func (s *session) onBackend(ctx context.Context, b *backendState, typ byte, body
 		if b.suppress {
 			return nil
 		}
-		if typ == pgwire.TypeNoticeResponse {
-			if e := s.head(); e != nil && e.q != nil && e.q.masker != nil && len(e.q.masker.columns) > 0 {
-				// A notice can quote anything the statement read (RAISE
-				// NOTICE in a function), and no column says what: with
-				// column masks in force it is withheld.
-				s.h.log.Debug("notice withheld: column masks in force", "target", s.target.Name)
-				return nil
-			}
+		if typ != pgwire.TypeParameterStatus && len(s.columnRuleNames()) > 0 {
+			// A notice or a notification can quote anything a function
+			// read (RAISE NOTICE, pg_notify, a deferred trigger at
+			// COMMIT), and no column says what: while the policy masks
+			// columns they are withheld.
+			s.h.log.Debug("notice withheld: the policy masks columns", "target", s.target.Name)
+			return nil
 		}
 		return s.relay(typ, body)
 	case pgwire.TypeNegotiateProtocolVersion:

@@ -57,7 +57,8 @@ const (
 	//      written (a trigger, a default: how "w") or that one takes as its
 	//      argument (called as an attribute, t.f: how "a"): oid, 0, how, name;
 	//   o: present if an operator or a cast runs a function of the
-	//      database's own: any statement may call one unseen.
+	//      database's own: any statement may call one unseen;
+	//   i: the isolation level the lookup ran in: 0, 0, level.
 	// $1 are the masked column names, $2 the functions that run SQL text.
 	catalogQuery = `WITH RECURSIVE ` +
 		`masked AS (SELECT a.attrelid AS rel, a.attnum AS att, pg_catalog.lower(a.attname::pg_catalog.text) AS col ` +
@@ -108,6 +109,7 @@ const (
 		`UNION ALL SELECT DISTINCT 'f', '0', '0', ownfn.name, '', '' FROM ownfn ` +
 		`UNION ALL SELECT 'r', c.oid::pg_catalog.text, '0', '', pg_catalog.lower(c.relname::pg_catalog.text), '' FROM pg_catalog.pg_class c ` +
 		`WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f,S}'::pg_catalog.char[]) ` +
+		`UNION ALL SELECT 'i', '0', '0', pg_catalog.current_setting('transaction_isolation'), '', '' ` +
 		`UNION ALL SELECT 'h', h.rel::pg_catalog.text, '0', h.how, pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
 		`FROM hooked h JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) h.rel ` +
 		`UNION ALL SELECT 'o', '0', '0', '', '', '' WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_operator o JOIN ownfn ` +
@@ -129,6 +131,10 @@ type catalog struct {
 	hookedWrite map[string]bool     // relations whose writes run functions of the database's own
 	hookedRead  map[string]bool     // relations such a function takes as its argument (t.f)
 	hiddenCalls bool                // an operator or cast runs one
+	// snapshot: the lookup ran in a transaction's snapshot (REPEATABLE
+	// READ or SERIALIZABLE), older than the definitions the server plans
+	// with.
+	snapshot bool
 }
 
 func newCatalog() *catalog {
@@ -246,6 +252,18 @@ func (c *catalog) hooks(tables []string) bool {
 	return false
 }
 
+// namesView reports whether one of tables is a view (or materialized
+// view) the catalog knows.
+func (c *catalog) namesView(tables []string) bool {
+	for _, t := range tables {
+		n := relName(t)
+		if _, ok := c.views[n]; ok || c.opaqueViews[n] {
+			return true
+		}
+	}
+	return false
+}
+
 // unknown returns a relation among tables, WITH query names aside, that
 // the catalog does not know (made since it was read), "" if none.
 func (c *catalog) unknown(tables, with []string) string {
@@ -348,41 +366,82 @@ func (s *session) lookupCatalog() error {
 	return nil
 }
 
-// wantsFreshCatalog says whether a Query or Parse is to be decided on a
-// catalog read for it: when column masks exist and it names a view (which
-// another session may have redefined since the catalog was read) or a
-// relation the catalog does not know (made since). Reading it costs the
-// statement a few milliseconds; deciding on a stale one could let a masked
-// column out.
+// wantsFreshCatalog says whether a Query, Parse or Bind is to be decided
+// on a catalog read for it: when the policy masks columns and what it runs
+// names a view (which another session may have redefined since the
+// catalog was read) or a relation the catalog does not know (made since),
+// calls a function that is not a common built-in one (perhaps made
+// since), or writes (a rule or trigger may have been added since). An
+// EXECUTE or a Bind is judged by the statement it runs, a FETCH by its
+// cursor's. Reading it costs the message a few milliseconds; deciding on
+// a stale one could let a masked column out.
 func (s *session) wantsFreshCatalog(typ byte, body []byte) bool {
 	cat := s.cat.Load()
-	if cat == nil || (typ != pgwire.TypeQuery && typ != pgwire.TypeParse) || len(s.columnRuleNames()) == 0 {
+	if cat == nil || len(s.columnRuleNames()) == 0 {
 		return false // none yet (being read), or nothing to decide with it
 	}
-	var text string
+	var sts []sqlclass.Statement
 	switch typ {
 	case pgwire.TypeQuery:
 		var q pgwire.Query
 		if q.Decode(body) != nil {
 			return false // refused as malformed, later
 		}
-		text = q.String
+		sts = sqlclass.Classify(q.String)
 	case pgwire.TypeParse:
 		var p pgwire.Parse
 		if p.Decode(body) != nil {
 			return false
 		}
-		text = p.Query
+		sts = sqlclass.Classify(p.Query)
+	case pgwire.TypeBind:
+		var b pgwire.Bind
+		if b.Decode(body) != nil {
+			return false
+		}
+		if p := s.stmts[b.Statement]; p != nil {
+			sts = p.sts
+		}
+	default:
+		return false
 	}
-	for _, st := range sqlclass.Classify(text) {
+	for _, st := range sts {
+		switch st.Type {
+		case "EXECUTE":
+			st = s.sqlPrepared[st.Name]
+		case "FETCH", "MOVE":
+			st = s.cursors[st.Name]
+		}
+		if writes(st) {
+			return true
+		}
 		for _, t := range st.Tables {
 			n := relName(t)
-			if _, view := cat.views[n]; view || cat.opaqueViews[n] || !cat.knownNames[n] {
+			if _, view := cat.views[n]; view || cat.opaqueViews[n] || (!cat.knownNames[n] && !slices.Contains(st.With, t)) {
+				return true
+			}
+		}
+		for _, f := range st.Functions {
+			if !commonBuiltins[relName(f)] {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// commonBuiltins are pg_catalog functions agents call often, which no
+// session can redefine: a statement calling only these needs no fresh
+// catalog for its functions.
+var commonBuiltins = map[string]bool{
+	"count": true, "sum": true, "avg": true, "min": true, "max": true, "now": true, "lower": true, "upper": true,
+	"coalesce": true, "nullif": true, "length": true, "substring": true, "substr": true, "trim": true,
+	"round": true, "floor": true, "ceil": true, "abs": true, "date_trunc": true, "extract": true,
+	"to_char": true, "to_date": true, "to_timestamp": true, "concat": true, "replace": true,
+	"string_agg": true, "array_agg": true, "json_agg": true, "jsonb_agg": true, "exists": true,
+	"current_date": true, "current_timestamp": true, "greatest": true, "least": true, "random": true,
+	"generate_series": true, "unnest": true, "row_number": true, "rank": true, "dense_rank": true,
+	"lag": true, "lead": true, "cast": true, "version": true, "pg_sleep": true, "any": true, "all": true,
 }
 
 // errNoCatalog refuses a statement naming a relation when the catalog
@@ -489,6 +548,8 @@ func (c *catalog) add(v [][]byte) bool {
 		}
 	case "o":
 		c.hiddenCalls = true
+	case "i":
+		c.snapshot = a != "read committed" && a != "read uncommitted"
 	default:
 		return false
 	}

@@ -9,6 +9,7 @@ package postgres
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,6 +30,37 @@ type verdict struct {
 	d           policy.Decision
 	refusal     *pgwire.ErrorResponse // nil: the statement may run
 	rec         *interlockv1.Decision
+}
+
+// hasColumnMask says whether d masks a column.
+func hasColumnMask(d *policy.Decision) bool {
+	for _, m := range d.Masks {
+		if m != nil && m.Column != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// sideEffectFunctions keep what they are given beyond the statement: a
+// setting, a large object, a notification.
+var sideEffectFunctions = map[string]bool{
+	"set_config": true, "pg_notify": true, "lo_from_bytea": true, "lo_create": true, "lo_import": true,
+	"lo_export": true, "lowrite": true, "lo_put": true, "lo_creat": true,
+}
+
+// untraceableCall returns a function st calls that may keep or copy what
+// it reads (one of the database's own, one that runs SQL text, one with a
+// side effect), "" if none.
+func (s *session) untraceableCall(st sqlclass.Statement) string {
+	cat := s.cat.Load()
+	for _, f := range st.Functions {
+		n := relName(f)
+		if sideEffectFunctions[n] || (cat != nil && cat.opaque([]string{f}) != "") {
+			return f
+		}
+	}
+	return ""
 }
 
 // transactionControl says whether st only controls the session's
@@ -83,9 +115,10 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 	var catErr error
 	switch {
 	case st.Unknown != "":
-	case s.catalogStale && !s.synced && (len(st.Tables) > 0 || len(st.Functions) > 0):
-		// A schema change earlier in this extended-protocol batch: the
-		// catalog is read again at the batch's Sync, not before.
+	case s.catalogStale && (len(st.Tables) > 0 || len(st.Functions) > 0):
+		// The catalog is due to be read again and could not be yet: a
+		// schema change earlier in this extended-protocol batch (read at
+		// its Sync), or a transaction that failed (read once it ends).
 		catErr = errStaleCatalog
 	default:
 		var cat *catalog
@@ -93,6 +126,11 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 		if catErr != nil && len(st.Tables) == 0 && len(st.Functions) == 0 && transactionControl(st) {
 			catErr = nil // reads nothing: a session must be able to end its transaction
 			break
+		}
+		if catErr == nil && cat.snapshot && cat.namesView(st.Tables) && len(s.columnRuleNames()) > 0 {
+			// The catalog was read in this transaction's snapshot, but
+			// the server plans a view with its latest definition.
+			catErr = errors.New("interlock: statements on views inside a REPEATABLE READ or SERIALIZABLE transaction are refused while the policy masks columns (a view's definition cannot be checked there)")
 		}
 		if catErr == nil && !changesSchema(st) {
 			if t := cat.unknown(st.Tables, st.With); t != "" {
@@ -170,6 +208,15 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 	rec.Action, rec.Outcome, rec.Message, rec.Matched, rec.Reason = record.Action(v.d.Action), record.Action(v.d.Action), v.d.Message, record.RuleNames(v.d.Matched), failOpen
 	if v.d.Rule != nil {
 		rec.Rule = v.d.Rule.Name
+	}
+	if v.d.Action != policy.Deny && hasColumnMask(&v.d) && catErr == nil && st.Unknown == "" {
+		if fn := s.untraceableCall(st); fn != "" {
+			// Its result would be refused, but it would have run: what
+			// it did with a masked column (set_config, a large object, a
+			// notification, a table of its own) is not refused.
+			v.d.Action = policy.Deny
+			v.d.Message = "interlock: " + fn + " may copy a masked column elsewhere, and column masks are in force for this statement: refused before it runs"
+		}
 	}
 	if v.d.Action == policy.Deny {
 		rec.ErrorCode = CodeDisallowed

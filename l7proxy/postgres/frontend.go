@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -235,7 +236,8 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 	)
 	for i := range sts {
 		s.resolveNamed(&sts[i])
-		if i > 0 && (len(sts[i].Tables) > 0 || len(sts[i].Functions) > 0) && sts[i].Unknown == "" && slices.ContainsFunc(sts[:i], changesSchema) {
+		if i > 0 && (len(sts[i].Tables) > 0 || len(sts[i].Functions) > 0) && sts[i].Unknown == "" &&
+			slices.ContainsFunc(sts[:i], func(st sqlclass.Statement) bool { return changesSchema(st) || s.mayRunOwnCode(st) }) {
 			// The catalog (views, masked columns) is read between
 			// queries: what this statement reads after the change is
 			// unknown.
@@ -301,6 +303,26 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 // the rows a FETCH returns as to the SELECT's). An unknown name is
 // unclassifiable: refused (fail closed).
 func (s *session) resolveNamed(st *sqlclass.Statement) {
+	if st.Unknown != "" {
+		return
+	}
+	// A name already taken: the server refuses it, and keeps what it had;
+	// recording the new definition would decide EXECUTE or FETCH by a
+	// statement the server does not run.
+	switch {
+	case st.Type == "DECLARE":
+		if _, ok := s.cursors[st.Name]; ok {
+			st.Type, st.Unknown = "", "DECLARE of a cursor already declared on this session: "+st.Name
+			return
+		}
+	case st.Name != "" && st.Type != "EXECUTE" && st.Type != "DEALLOCATE" && st.Type != "FETCH" && st.Type != "MOVE" && st.Type != "CLOSE":
+		_, sql := s.sqlPrepared[st.Name]
+		_, proto := s.stmts[st.Name]
+		if sql || proto {
+			st.Type, st.Unknown = "", "PREPARE of a statement name already prepared on this session: "+st.Name
+			return
+		}
+	}
 	switch st.Type {
 	case "EXECUTE":
 		p, ok := s.sqlPrepared[st.Name]
@@ -347,9 +369,20 @@ func (s *session) notePrepare(st sqlclass.Statement) {
 // that may change the schema (or undo a change): it is read again at the
 // next sync point.
 func (s *session) noteSchema(st sqlclass.Statement) {
-	if changesSchema(st) {
+	if changesSchema(st) || s.mayRunOwnCode(st) {
 		s.catalogStale = true
 	}
+}
+
+// mayRunOwnCode says whether st may run a function of the database's own
+// (which may change the schema), or change which relations its names
+// resolve to (search_path).
+func (s *session) mayRunOwnCode(st sqlclass.Statement) bool {
+	if strings.Contains(strings.ToLower(st.Text), "search_path") {
+		return true
+	}
+	cat := s.cat.Load()
+	return cat == nil || cat.mayReadAnything(st.Tables, st.Functions, writes(st))
 }
 
 // changesSchema says whether st may change the schema, or undo a change.
@@ -379,6 +412,11 @@ func (s *session) onParse(ctx context.Context, body []byte) error {
 	}
 	p := &prepared{name: f.parse.Name, text: f.parse.Query, sts: sts}
 	q := &query{start: time.Now()}
+	if _, sql := s.sqlPrepared[p.name]; p.name != "" && (sql || f.stmts[p.name] != nil) {
+		// The server refuses a name taken, and keeps what it had.
+		return s.refuseExtended(refusal(StateInsufficientPrivilege, CodeDisallowed,
+			fmt.Sprintf("prepared statement %q already exists on this session: refused", p.name)), q)
+	}
 	for _, st := range sts {
 		v := s.decide(ctx, st, &interlockv1.PGQuery{Kind: interlockv1.PGQuery_KIND_PARSE, StatementName: p.name}, false)
 		q.ids = append(q.ids, v.id)
