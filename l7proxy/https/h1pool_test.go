@@ -7,7 +7,6 @@ package https
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -112,19 +111,7 @@ func TestH1Pool(t *testing.T) {
 // working for nobody. A cancellation after the response is done changes
 // nothing.
 func TestH1PoolCancel(t *testing.T) {
-	ca, err := testca.New("up")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue("up.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ca, ln := upTLSListener(t)
 	closed := make(chan struct{})
 	go func() {
 		c, err := ln.Accept()

@@ -34,15 +34,7 @@ type oneShotServer struct {
 
 func startOneShot(t *testing.T, ca *testca.CA, perConn int, racing bool) *oneShotServer {
 	t.Helper()
-	cert, err := ca.Issue("up.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := listenTLS(t, ca)
 	s := &oneShotServer{ln: ln}
 	go func() {
 		for {
@@ -71,6 +63,33 @@ func startOneShot(t *testing.T, ca *testca.CA, perConn int, racing bool) *oneSho
 		}
 	}()
 	return s
+}
+
+// upTLSListener returns a CA and a TLS listener on loopback with its
+// certificate for up.test, closed when t ends.
+func upTLSListener(t *testing.T) (*testca.CA, net.Listener) {
+	t.Helper()
+	ca, err := testca.New("up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, listenTLS(t, ca)
+}
+
+// listenTLS listens on loopback with a certificate from ca for up.test,
+// until t ends.
+func listenTLS(t *testing.T, ca *testca.CA) net.Listener {
+	t.Helper()
+	cert, err := ca.Issue("up.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
 }
 
 // upstreamOf returns a Handler and a workload connection whose upstream
@@ -202,19 +221,7 @@ func TestH1UpstreamRetriesOnlyWhatIsSafe(t *testing.T) {
 // its answer to the workload (not a 502), and the connection is not
 // reused.
 func TestH1UpstreamEarlyResponse(t *testing.T) {
-	ca, err := testca.New("up")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue("up.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ca, ln := upTLSListener(t)
 	var accepted atomic.Int32
 	go func() {
 		for {

@@ -45,6 +45,23 @@ func simple(t *testing.T, c *pgx.Conn, seen *[]string, q string) string {
 	return out
 }
 
+// probe is an agent's session whose notices and notifications are kept
+// with what its statements return.
+type probe struct {
+	t    *testing.T
+	c    *pgx.Conn
+	seen []string
+}
+
+func newProbe(t *testing.T, f *fixture) *probe {
+	pr := &probe{t: t}
+	pr.c = probeAgent(t, f, &pr.seen)
+	return pr
+}
+
+// run sends q and returns all the agent saw of it.
+func (pr *probe) run(q string) string { return simple(pr.t, pr.c, &pr.seen, q) }
+
 func leaked(s string) bool { return strings.Contains(strings.ToLower(s), realEmail) }
 
 // Every case: a sequence of simple queries on one fresh agent session;
@@ -94,19 +111,16 @@ func TestProbeOneSession(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var seen []string
-			c := probeAgent(t, f, &seen)
+			pr := newProbe(t, f)
 			var all []string
 			for _, q := range tc.qs {
-				all = append(all, q+" => "+simple(t, c, &seen, q))
+				all = append(all, q+" => "+pr.run(q))
 			}
 			time.Sleep(50 * time.Millisecond)
-			all = append(all, "late => "+simple(t, c, &seen, "SELECT 1"))
+			all = append(all, "late => "+pr.run("SELECT 1"))
 			got := strings.Join(all, "\n  ")
 			if leaked(got) {
 				t.Errorf("LEAK:\n  %s", got)
-			} else {
-				t.Logf("ok:\n  %s", got)
 			}
 		})
 	}
@@ -130,8 +144,6 @@ func TestProbeStaleCatalog(t *testing.T) {
 		t.Helper()
 		if leaked(got) {
 			t.Errorf("LEAK %s: %q %v", what, got, err)
-		} else {
-			t.Logf("ok %s: %q %v", what, got, err)
 		}
 	}
 
@@ -160,48 +172,44 @@ func TestProbeStaleCatalog(t *testing.T) {
 	})
 
 	t.Run("function made by another session", func(t *testing.T) {
-		var seen []string
-		c := probeAgent(t, f, &seen)
-		simple(t, c, &seen, "SELECT 1 FROM events LIMIT 0") // catalog read
+		pr := newProbe(t, f)
+		pr.run("SELECT 1 FROM events LIMIT 0") // catalog read
 		f.exec(t, `CREATE FUNCTION late_fn() RETURNS SETOF text LANGUAGE sql AS $$SELECT email FROM customers$$`)
-		got := simple(t, c, &seen, "SELECT late_fn()")
+		got := pr.run("SELECT late_fn()")
 		check(t, "late function", got, nil)
 	})
 
 	t.Run("rule added by another session", func(t *testing.T) {
-		var seen []string
-		c := probeAgent(t, f, &seen)
-		simple(t, c, &seen, "SELECT 1 FROM events LIMIT 0")
+		pr := newProbe(t, f)
+		pr.run("SELECT 1 FROM events LIMIT 0")
 		f.exec(t, `CREATE RULE r_late AS ON INSERT TO events DO ALSO SELECT email AS e FROM customers`)
-		got := simple(t, c, &seen, "INSERT INTO events VALUES (9, 'x')")
+		got := pr.run("INSERT INTO events VALUES (9, 'x')")
 		check(t, "late rule", got, nil)
 		f.exec(t, `DROP RULE r_late ON events`)
 	})
 
 	t.Run("trigger added by another session", func(t *testing.T) {
-		var seen []string
-		c := probeAgent(t, f, &seen)
-		simple(t, c, &seen, "SELECT 1 FROM t_trig2 LIMIT 0")
+		pr := newProbe(t, f)
+		pr.run("SELECT 1 FROM t_trig2 LIMIT 0")
 		f.exec(t,
 			`CREATE FUNCTION trig2() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.x := (SELECT string_agg(email, ',') FROM customers); RETURN NEW; END$$`,
 			`CREATE TRIGGER tr2 BEFORE INSERT ON t_trig2 FOR EACH ROW EXECUTE FUNCTION trig2()`)
-		got := simple(t, c, &seen, "INSERT INTO t_trig2(id) VALUES (1) RETURNING x")
+		got := pr.run("INSERT INTO t_trig2(id) VALUES (1) RETURNING x")
 		check(t, "late trigger", got, nil)
 	})
 
 	t.Run("non-ASCII view name", func(t *testing.T) {
-		var seen []string
-		c := probeAgent(t, f, &seen)
-		got := simple(t, c, &seen, `SELECT e FROM "ÉV"`)
+		pr := newProbe(t, f)
+		got := pr.run(`SELECT e FROM "ÉV"`)
 		check(t, "ÉV", got, nil)
 	})
 
 	t.Run("pipelined ROLLBACK after a failed transaction", func(t *testing.T) {
-		var seen []string
-		c := probeAgent(t, f, &seen)
-		simple(t, c, &seen, "SELECT name FROM v_names4 WHERE id = 1")
-		simple(t, c, &seen, "BEGIN")
-		simple(t, c, &seen, "SELECT 1/0") // the transaction fails
+		pr := newProbe(t, f)
+		c := pr.c
+		pr.run("SELECT name FROM v_names4 WHERE id = 1")
+		pr.run("BEGIN")
+		pr.run("SELECT 1/0") // the transaction fails
 		f.exec(t, "CREATE OR REPLACE VIEW v_names4 AS SELECT id, email AS name FROM customers")
 		fe := c.PgConn().Frontend()
 		fe.SendQuery(&pgproto3.Query{String: "ROLLBACK"})
@@ -234,10 +242,9 @@ func TestProbeRepeatableRead(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	f.setupCustomers(t)
 	f.exec(t, "CREATE VIEW v_rr AS SELECT id, name FROM customers")
-	var seen []string
-	c := probeAgent(t, f, &seen)
-	t.Log(simple(t, c, &seen, "BEGIN ISOLATION LEVEL REPEATABLE READ"))
-	t.Log(simple(t, c, &seen, "SELECT id FROM events LIMIT 1")) // snapshot taken (and the catalog read in it)
+	pr := newProbe(t, f)
+	t.Log(pr.run("BEGIN ISOLATION LEVEL REPEATABLE READ"))
+	t.Log(pr.run("SELECT id FROM events LIMIT 1")) // snapshot taken (and the catalog read in it)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -248,11 +255,9 @@ func TestProbeRepeatableRead(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the redefinition is blocked")
 	}
-	got := simple(t, c, &seen, "SELECT name FROM v_rr WHERE id = 1") // catalog re-read, in the old snapshot
+	got := pr.run("SELECT name FROM v_rr WHERE id = 1") // catalog re-read, in the old snapshot
 	if leaked(got) {
 		t.Errorf("LEAK: %s", got)
-	} else {
-		t.Logf("ok: %s", got)
 	}
 }
 
@@ -260,14 +265,11 @@ func TestProbeNotification(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	f.setupCustomers(t)
 	f.exec(t, `CREATE FUNCTION notif() RETURNS int LANGUAGE plpgsql AS $$BEGIN EXECUTE 'LISTEN ch'; PERFORM pg_notify('ch', (SELECT string_agg(email, ',') FROM customers)); RETURN 0; END$$`)
-	var seen []string
-	c := probeAgent(t, f, &seen)
-	got := simple(t, c, &seen, "SELECT 1 WHERE notif() = 42")
-	got += simple(t, c, &seen, "SELECT 1")
+	pr := newProbe(t, f)
+	got := pr.run("SELECT 1 WHERE notif() = 42")
+	got += pr.run("SELECT 1")
 	if leaked(got) {
 		t.Errorf("LEAK: %s", got)
-	} else {
-		t.Logf("ok: %s", got)
 	}
 }
 
@@ -312,17 +314,14 @@ func TestProbeDeferredTriggerNotice(t *testing.T) {
 		`CREATE FUNCTION loud() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE NOTICE '%', (SELECT string_agg(email, ',') FROM customers); RETURN NULL; END$$`,
 		`CREATE CONSTRAINT TRIGGER t_def_loud AFTER INSERT ON t_def DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION loud()`,
 	)
-	var seen []string
-	c := probeAgent(t, f, &seen)
+	pr := newProbe(t, f)
 	var all []string
 	for _, q := range []string{"BEGIN", "INSERT INTO t_def VALUES (1)", "COMMIT"} {
-		all = append(all, q+" => "+simple(t, c, &seen, q))
+		all = append(all, q+" => "+pr.run(q))
 	}
 	got := strings.Join(all, "\n  ")
 	if leaked(got) {
 		t.Errorf("LEAK:\n  %s", got)
-	} else {
-		t.Logf("ok:\n  %s", got)
 	}
 }
 
@@ -330,19 +329,16 @@ func TestProbeSQLPrepareAcrossRedefinition(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	f.setupCustomers(t)
 	f.exec(t, "CREATE VIEW v_p AS SELECT id, name FROM customers")
-	var seen []string
-	c := probeAgent(t, f, &seen)
+	pr := newProbe(t, f)
 	var all []string
 	for _, q := range []string{"PREPARE pv AS SELECT name FROM v_p WHERE id = 1", "EXECUTE pv"} {
-		all = append(all, q+" => "+simple(t, c, &seen, q))
+		all = append(all, q+" => "+pr.run(q))
 	}
 	f.exec(t, "CREATE OR REPLACE VIEW v_p AS SELECT id, email AS name FROM customers")
-	all = append(all, "EXECUTE pv => "+simple(t, c, &seen, "EXECUTE pv"))
+	all = append(all, "EXECUTE pv => "+pr.run("EXECUTE pv"))
 	got := strings.Join(all, "\n  ")
 	if leaked(got) {
 		t.Errorf("LEAK:\n  %s", got)
-	} else {
-		t.Logf("ok:\n  %s", got)
 	}
 }
 
@@ -382,17 +378,14 @@ func TestProbeBatch(t *testing.T) {
 func TestProbeCTEShadow(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	f.setupCustomers(t)
-	var seen []string
-	c := probeAgent(t, f, &seen)
+	pr := newProbe(t, f)
 	for _, q := range []string{
 		`WITH customers AS (SELECT email FROM customers) SELECT email FROM customers`,
 		`WITH a AS (SELECT email AS e FROM customers), customers AS (SELECT 1 AS x) SELECT e FROM a`,
 	} {
-		got := simple(t, c, &seen, q)
+		got := pr.run(q)
 		if leaked(got) {
 			t.Errorf("LEAK %s => %s", q, got)
-		} else {
-			t.Logf("ok %s => %s", q, got)
 		}
 	}
 }
@@ -400,53 +393,44 @@ func TestProbeCTEShadow(t *testing.T) {
 func TestProbeSearchPathShadow(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	f.setupCustomers(t)
-	var seen []string
-	c := probeAgent(t, f, &seen)
-	t.Log(simple(t, c, &seen, "SELECT what FROM events WHERE id = 2"))
+	pr := newProbe(t, f)
+	t.Log(pr.run("SELECT what FROM events WHERE id = 2"))
 	// Another session (the agent's second connection would do).
 	f.exec(t, "CREATE SCHEMA b", "CREATE VIEW b.events AS SELECT id, email AS what FROM customers")
-	t.Log(simple(t, c, &seen, "SET search_path = b, public"))
-	got := simple(t, c, &seen, "SELECT what FROM events WHERE id = 1")
+	t.Log(pr.run("SET search_path = b, public"))
+	got := pr.run("SELECT what FROM events WHERE id = 1")
 	if leaked(got) {
 		t.Errorf("LEAK: %s", got)
-	} else {
-		t.Logf("ok: %s", got)
 	}
 }
 
 func TestProbePgStats(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	f.setupCustomers(t)
-	var seen []string
-	c := probeAgent(t, f, &seen)
+	pr := newProbe(t, f)
 	// In a real database autovacuum has analyzed customers long ago; here the agent does (allowed: it names customers).
-	t.Log(simple(t, c, &seen, "ANALYZE customers"))
-	got := simple(t, c, &seen, "SELECT histogram_bounds::text, most_common_vals::text FROM pg_stats WHERE tablename = 'customers' AND attname = 'email'")
+	t.Log(pr.run("ANALYZE customers"))
+	got := pr.run("SELECT histogram_bounds::text, most_common_vals::text FROM pg_stats WHERE tablename = 'customers' AND attname = 'email'")
 	if leaked(got) {
 		t.Errorf("LEAK: %s", got)
-	} else {
-		t.Logf("ok: %s", got)
 	}
 }
 
 func TestProbeQuotedQuotes(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	f.setupCustomers(t)
-	var seen []string
-	c := probeAgent(t, f, &seen)
+	pr := newProbe(t, f)
 	var all []string
 	for _, q := range []string{
 		`CREATE TABLE vq (e text)`,
 		`CREATE VIEW """vq""" AS SELECT email AS e FROM customers`,
 		`SELECT e FROM """vq"""`,
 	} {
-		all = append(all, q+" => "+simple(t, c, &seen, q))
+		all = append(all, q+" => "+pr.run(q))
 	}
 	got := strings.Join(all, "\n  ")
 	if leaked(got) {
 		t.Errorf("LEAK:\n  %s", got)
-	} else {
-		t.Logf("ok:\n  %s", got)
 	}
 }
 

@@ -6,15 +6,12 @@
 package postgres
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // TestCursorsAreMasked: FETCH returns the rows of the query its cursor
@@ -208,34 +205,16 @@ func TestMaskEscapesAreRefused(t *testing.T) {
 		`CREATE TRIGGER tr BEFORE INSERT ON t_trig FOR EACH ROW EXECUTE FUNCTION trig()`,
 		`CREATE FUNCTION mkview() RETURNS void LANGUAGE plpgsql AS $$BEGIN EXECUTE 'CREATE VIEW v_side AS SELECT email AS e FROM customers'; END$$`,
 	)
-	var notices []string
-	agent := func() *pgx.Conn {
-		cfg := f.agentConfig(t, f.srv.User(), f.srv.Password())
-		cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) { notices = append(notices, n.Message) }
-		c, err := pgx.ConnectConfig(t.Context(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close(context.Background()) })
-		return c
-	}
-	// run sends q and returns all the agent saw of it.
-	run := func(c *pgx.Conn, q string) string {
-		res, err := c.PgConn().Exec(t.Context(), q).ReadAll()
-		out := fmt.Sprint(err)
-		for _, r := range res {
-			out += fmt.Sprintf(" %v %q", r.Err, r.Rows)
-		}
-		return out + " " + strings.Join(notices, " ")
-	}
+	var seen []string
+	agent := func() *pgx.Conn { return probeAgent(t, f, &seen) }
+	run := func(c *pgx.Conn, q string) string { return simple(t, c, &seen, q) }
 	check := func(c *pgx.Conn, what string, qs ...string) {
 		t.Helper()
-		notices = nil
 		var got string
 		for _, q := range qs {
-			got = run(c, q)
+			got += run(c, q)
 		}
-		if strings.Contains(strings.ToLower(got), realEmail) {
+		if leaked(got) {
 			t.Errorf("%s: the email reached the agent: %.200s", what, got)
 		}
 	}
