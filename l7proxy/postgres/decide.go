@@ -32,6 +32,53 @@ type verdict struct {
 	rec         *interlockv1.Decision
 }
 
+// withUnqualified returns tables with the unqualified, lower-case form of
+// each added: rules name tables unqualified ("customers" in sql.tables) as
+// often as qualified, whichever the statement wrote.
+func withUnqualified(tables []string) []string {
+	out := tables
+	for _, t := range tables {
+		if n := relName(t); !slices.Contains(out, n) {
+			out = append(slices.Clip(out), n)
+		}
+	}
+	return out
+}
+
+// decideBoth decides st, whose tables include what its views and functions
+// read, against what it names itself (own): a statement may run only if
+// it may by what it names (expanding a view's name to the tables it reads
+// grants nothing: a rule allowing reads of customers does not allow LOCK
+// of a view over it), and what it reads adds denials, approvals and masks.
+func (s *session) decideBoth(ctx context.Context, bundle *policy.Bundle, st sqlclass.Statement, own []string) (policy.Decision, error) {
+	req := s.request(st)
+	read, err := bundle.Evaluate(ctx, &req)
+	if err != nil || read.Action == policy.Deny || slices.Equal(own, st.Tables) {
+		return read, err
+	}
+	st.Tables = own
+	req = s.request(st)
+	named, err := bundle.Evaluate(ctx, &req)
+	if err != nil || named.Action == policy.Deny {
+		return named, err
+	}
+	d := named
+	if read.Action == policy.Approve && named.Action == policy.Allow {
+		d = read // what it reads needs approval
+	}
+	for _, m := range append(slices.Clip(named.Masks), read.Masks...) {
+		if !slices.Contains(d.Masks, m) {
+			d.Masks = append(slices.Clip(d.Masks), m)
+		}
+	}
+	for _, r := range append(slices.Clip(named.Matched), read.Matched...) {
+		if !slices.Contains(d.Matched, r) {
+			d.Matched = append(slices.Clip(d.Matched), r)
+		}
+	}
+	return d, nil
+}
+
 // hasColumnMask says whether d masks a column.
 func hasColumnMask(d *policy.Decision) bool {
 	for _, m := range d.Masks {
@@ -112,6 +159,10 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 	s.statements.Add(1)
 	// A statement on a view is decided as one on what the view reads:
 	// sql.tables holds those relations too.
+	// What the statement names itself decides whether it may run; what it
+	// reads through views and functions adds denials, approvals and masks
+	// (decideBoth).
+	own := withUnqualified(st.Tables)
 	var catErr error
 	switch {
 	case st.Unknown != "":
@@ -161,13 +212,7 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 			}
 		}
 	}
-	// Rules name tables unqualified ("customers" in sql.tables) as often as
-	// qualified: both forms are there, whichever the statement wrote.
-	for _, t := range st.Tables {
-		if n := relName(t); !slices.Contains(st.Tables, n) {
-			st.Tables = append(slices.Clip(st.Tables), n)
-		}
-	}
+	st.Tables = withUnqualified(st.Tables)
 	v.tables = st.Tables
 	q.ExchangeId = v.id
 	q.Text, q.StatementType, q.Tables, q.Functions, q.HasWhere = st.Text, st.Type, st.Tables, st.Functions, st.HasWhere
@@ -194,8 +239,7 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 		// Never failMode open: a client can make the lookup fail.
 		v.d = policy.Decision{Action: policy.Deny, Message: catErr.Error()}
 	default:
-		req := s.request(st)
-		d, err := bundle.Evaluate(ctx, &req)
+		d, err := s.decideBoth(ctx, bundle, st, own)
 		v.d = d
 		if err != nil {
 			v.d.Message = "policy could not be evaluated: " + err.Error()

@@ -442,6 +442,16 @@ func TestProbeCallAllowed(t *testing.T) {
 	if _, err := c.Exec(t.Context(), "CALL wipe()"); err == nil {
 		t.Error("CALL of a procedure of the database's own ran while the policy masks columns")
 	}
+	// What a view reads grants nothing: LOCK is not allowed by the policy,
+	// and a view over customers does not make it so.
+	tx, err := c.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), "LOCK TABLE v_l"); err == nil || !strings.Contains(err.Error(), CodeDisallowed) {
+		t.Errorf("LOCK of a view over customers: %v; want it refused as LOCK of a table would be", err)
+	}
+	_ = tx.Rollback(t.Context())
 	var n int
 	if err := f.direct(t).QueryRow(t.Context(), "SELECT count(*) FROM events").Scan(&n); err != nil || n != 2 {
 		t.Errorf("events has %d rows (%v) after the refused CALL, want 2", n, err)
