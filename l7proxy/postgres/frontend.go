@@ -356,12 +356,17 @@ func (s *session) notePrepare(st sqlclass.Statement) {
 	case st.Type == "DISCARD":
 		clear(s.sqlPrepared)
 		clear(s.cursors)
+		if strings.Contains(strings.ToLower(st.Text), "all") {
+			clear(s.stmts) // DISCARD ALL drops protocol-level ones too
+		}
 	case st.Name != "" && st.Type != "EXECUTE" && st.Type != "DEALLOCATE" && st.Type != "FETCH" && st.Type != "MOVE":
 		s.sqlPrepared[st.Name] = st
 	case st.Type == "DEALLOCATE" && st.Name == "all":
 		clear(s.sqlPrepared)
+		clear(s.stmts) // one namespace with protocol-level statements
 	case st.Type == "DEALLOCATE":
 		delete(s.sqlPrepared, st.Name)
+		delete(s.stmts, st.Name)
 	}
 }
 
