@@ -60,11 +60,29 @@ type query struct {
 	// hookedWrite: a statement writes a relation with a trigger or default
 	// of the database's own, whose returned columns cannot be traced.
 	hookedWrite bool
-	tables      []string // the tables its statements read or write
-	functions   []string // the functions they call
-	masker      *rowMasker
-	start       time.Time // when the frontend read it
-	upStart     time.Time // when it went upstream
+	// scopes are the same, per statement, in order (a simple Query's
+	// statements each have their result).
+	scopes    []scope
+	tables    []string // the tables its statements read or write
+	functions []string // the functions they call
+	masker    *rowMasker
+	start     time.Time // when the frontend read it
+	upStart   time.Time // when it went upstream
+}
+
+// scope is what one statement reads and calls, for tracing its result.
+type scope struct {
+	tables, functions []string
+	hookedWrite       bool
+}
+
+// scopeOf returns the scope of the query's i-th statement, or of all of
+// them when it is not known by statement.
+func (q *query) scopeOf(i int) scope {
+	if i >= 0 && i < len(q.scopes) {
+		return q.scopes[i]
+	}
+	return scope{q.tables, q.functions, q.hookedWrite}
 }
 
 // push queues e. The server's silence is bounded from now on, until it
@@ -240,12 +258,12 @@ func (s *session) onBackend(ctx context.Context, b *backendState, typ byte, body
 		if b.suppress {
 			return nil
 		}
-		if typ != pgwire.TypeParameterStatus && len(s.columnRuleNames()) > 0 {
+		if typ != pgwire.TypeParameterStatus && s.masksInTx.Load() {
 			// A notice or a notification can quote anything a function
 			// read (RAISE NOTICE, pg_notify, a deferred trigger at
-			// COMMIT), and no column says what: while the policy masks
-			// columns they are withheld.
-			s.h.log.Debug("notice withheld: the policy masks columns", "target", s.target.Name)
+			// COMMIT), and no column says what: while column masks are
+			// in force in the transaction they are withheld.
+			s.h.log.Debug("notice withheld: column masks in force", "target", s.target.Name)
 			return nil
 		}
 		return s.relay(typ, body)
@@ -270,6 +288,12 @@ func (s *session) onBackend(ctx context.Context, b *backendState, typ byte, body
 	if typ == pgwire.TypeReadyForQuery {
 		if err := b.rfq.Decode(body); err != nil {
 			return err
+		}
+		s.mu.Lock()
+		last := len(s.queue) <= 1
+		s.mu.Unlock()
+		if b.rfq.Status == pgwire.TxIdle && last {
+			s.masksInTx.Store(false) // nothing of the masked statements is left
 		}
 		for e := s.head(); e != nil; e = s.head() {
 			s.pop()
@@ -405,7 +429,7 @@ func (s *session) onRow(ctx context.Context, b *backendState, e *expect, body []
 		}
 		var untraced string
 		var unknownRel bool
-		r.plan, untraced, unknownRel = m.plan(r.fields, r.plan, b.catalog, e.q)
+		r.plan, untraced, unknownRel = m.plan(r.fields, r.plan, b.catalog, e.q.scopeOf(r.idx))
 		r.planned, r.whole = true, make([]uint32, len(r.plan))
 		if unknownRel {
 			s.catalogOutdated.Store(true)

@@ -265,6 +265,11 @@ func (s *session) evaluate(ctx context.Context, st sqlclass.Statement, q *interl
 	if v.d.Action == policy.Deny {
 		rec.ErrorCode = CodeDisallowed
 		v.refusal = refusal(StateInsufficientPrivilege, CodeDisallowed, denyMessage(&v.d))
+		if errors.Is(catErr, errStaleCatalog) && s.txStatus.Load() == pgwire.TxFailed {
+			// The catalog is read again once the failed transaction
+			// ends; until then the server would refuse it too, as this.
+			v.refusal = pgwire.NewError("ERROR", "25P02", "current transaction is aborted, commands ignored until end of transaction block")
+		}
 	}
 	return v
 }

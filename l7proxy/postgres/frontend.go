@@ -285,11 +285,15 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 			pgwire.TypeQuery, (&pgwire.Query{String: markerQuery}).Encode(nil)[5:])
 	}
 	q.masker = m
+	if len(m.columns) > 0 {
+		s.masksInTx.Store(true)
+	}
 	for i, st := range sts {
 		s.notePrepare(st)
 		q.tables = append(q.tables, verdicts[i].tables...)
 		q.hookedWrite = q.hookedWrite || verdicts[i].hookedWrite
 		q.functions = append(q.functions, st.Functions...)
+		q.scopes = append(q.scopes, scope{verdicts[i].tables, st.Functions, verdicts[i].hookedWrite})
 		s.noteSchema(st)
 	}
 	q.upStart = time.Now()
@@ -305,23 +309,6 @@ func (s *session) simpleQuery(ctx context.Context, text string) error {
 func (s *session) resolveNamed(st *sqlclass.Statement) {
 	if st.Unknown != "" {
 		return
-	}
-	// A name already taken: the server refuses it, and keeps what it had;
-	// recording the new definition would decide EXECUTE or FETCH by a
-	// statement the server does not run.
-	switch {
-	case st.Type == "DECLARE":
-		if _, ok := s.cursors[st.Name]; ok {
-			st.Type, st.Unknown = "", "DECLARE of a cursor already declared on this session: "+st.Name
-			return
-		}
-	case st.Name != "" && st.Type != "EXECUTE" && st.Type != "DEALLOCATE" && st.Type != "FETCH" && st.Type != "MOVE" && st.Type != "CLOSE":
-		_, sql := s.sqlPrepared[st.Name]
-		_, proto := s.stmts[st.Name]
-		if sql || proto {
-			st.Type, st.Unknown = "", "PREPARE of a statement name already prepared on this session: "+st.Name
-			return
-		}
 	}
 	switch st.Type {
 	case "EXECUTE":
@@ -348,7 +335,7 @@ func (s *session) resolveNamed(st *sqlclass.Statement) {
 func (s *session) notePrepare(st sqlclass.Statement) {
 	switch {
 	case st.Type == "DECLARE":
-		s.cursors[st.Name] = st
+		s.cursors[st.Name] = merged(s.cursors, st)
 	case st.Type == "CLOSE" && st.Name == "all":
 		clear(s.cursors)
 	case st.Type == "CLOSE":
@@ -360,7 +347,7 @@ func (s *session) notePrepare(st sqlclass.Statement) {
 			clear(s.stmts) // DISCARD ALL drops protocol-level ones too
 		}
 	case st.Name != "" && st.Type != "EXECUTE" && st.Type != "DEALLOCATE" && st.Type != "FETCH" && st.Type != "MOVE":
-		s.sqlPrepared[st.Name] = st
+		s.sqlPrepared[st.Name] = merged(s.sqlPrepared, st)
 	case st.Type == "DEALLOCATE" && st.Name == "all":
 		clear(s.sqlPrepared)
 		clear(s.stmts) // one namespace with protocol-level statements
@@ -370,24 +357,49 @@ func (s *session) notePrepare(st sqlclass.Statement) {
 	}
 }
 
+// merged is st, to be kept under its name in m. When the name is taken,
+// the server refuses st and keeps what it had, unless the earlier one
+// failed there: which the name means is not known here, so it is decided
+// as both (their tables and functions); of another type, it is refused
+// (an EXECUTE of a DELETE must not be decided as a SELECT).
+func merged(m map[string]sqlclass.Statement, st sqlclass.Statement) sqlclass.Statement {
+	old, ok := m[st.Name]
+	if !ok || old.Unknown != "" {
+		return st
+	}
+	if old.Type != st.Type {
+		st.Type, st.Unknown = "", "a name defined twice on this session, as "+old.Type+" and as "+st.Type+": "+st.Name
+		return st
+	}
+	for _, t := range old.Tables {
+		if !slices.Contains(st.Tables, t) {
+			st.Tables = append(slices.Clip(st.Tables), t)
+		}
+	}
+	for _, f := range old.Functions {
+		if !slices.Contains(st.Functions, f) {
+			st.Functions = append(slices.Clip(st.Functions), f)
+		}
+	}
+	st.HasWhere = st.HasWhere && old.HasWhere
+	return st
+}
+
 // noteSchema marks the masked-column catalog stale after a statement
 // that may change the schema (or undo a change): it is read again at the
 // next sync point.
 func (s *session) noteSchema(st sqlclass.Statement) {
-	if changesSchema(st) || s.mayRunOwnCode(st) {
+	if changesSchema(st) || s.mayRunOwnCode(st) || strings.Contains(strings.ToLower(st.Text), "search_path") {
+		// search_path: the same names may now mean other relations.
 		s.catalogStale = true
 	}
 }
 
-// mayRunOwnCode says whether st may run a function of the database's own
-// (which may change the schema), or change which relations its names
-// resolve to (search_path).
+// mayRunOwnCode says whether st calls a function of the database's own,
+// which may change the schema.
 func (s *session) mayRunOwnCode(st sqlclass.Statement) bool {
-	if strings.Contains(strings.ToLower(st.Text), "search_path") {
-		return true
-	}
 	cat := s.cat.Load()
-	return cat == nil || cat.mayReadAnything(st.Tables, st.Functions, writes(st))
+	return cat != nil && cat.opaque(st.Functions) != ""
 }
 
 // changesSchema says whether st may change the schema, or undo a change.
@@ -417,10 +429,15 @@ func (s *session) onParse(ctx context.Context, body []byte) error {
 	}
 	p := &prepared{name: f.parse.Name, text: f.parse.Query, sts: sts}
 	q := &query{start: time.Now()}
-	if _, sql := s.sqlPrepared[p.name]; p.name != "" && (sql || f.stmts[p.name] != nil) {
-		// The server refuses a name taken, and keeps what it had.
-		return s.refuseExtended(refusal(StateInsufficientPrivilege, CodeDisallowed,
-			fmt.Sprintf("prepared statement %q already exists on this session: refused", p.name)), q)
+	if old := f.stmts[p.name]; p.name != "" && old != nil {
+		// The server refuses a name already taken (and keeps what it
+		// had) unless the earlier Parse failed: which it will run is not
+		// known here, so its executions are decided as both.
+		for _, o := range old.sts {
+			if !slices.ContainsFunc(p.sts, func(n sqlclass.Statement) bool { return n.Text == o.Text }) {
+				p.sts = append(slices.Clip(p.sts), o)
+			}
+		}
 	}
 	for _, st := range sts {
 		v := s.decide(ctx, st, &interlockv1.PGQuery{Kind: interlockv1.PGQuery_KIND_PARSE, StatementName: p.name}, false)
@@ -486,6 +503,9 @@ func (s *session) onExecute(ctx context.Context, body []byte) error {
 		return s.refuseExtended(refusal(StateInternal, CodeMaskFailed, err.Error()), q)
 	}
 	q.masker = m
+	if len(m.columns) > 0 {
+		s.masksInTx.Store(true)
+	}
 	if m != nil && !p.described {
 		// The rows' columns are needed to mask them: ask the server for
 		// the portal's description; its answer is not passed on.

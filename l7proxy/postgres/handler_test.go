@@ -470,3 +470,77 @@ func TestRecordingFailureRefusesStatements(t *testing.T) {
 		t.Errorf("the server has %d rows (%v) after the refused INSERTs, want 0", n, err)
 	}
 }
+
+// TestOrdinaryAgentFlows: what agents do every day keeps working with
+// column masks configured — a pgx transaction retried after an error,
+// a cursor name reused in the next transaction, a write to a table with
+// an updated_at trigger followed by a read in the same query or batch —
+// and a statement in a failed transaction gets the server's 25P02.
+func TestOrdinaryAgentFlows(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.setupCustomers(t)
+	f.exec(t,
+		"CREATE TABLE orders (id int, total int, updated_at timestamptz)",
+		`CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.updated_at := now(); RETURN NEW; END$$`,
+		`CREATE TRIGGER orders_touch BEFORE INSERT OR UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch()`,
+	)
+	c := f.agent(t)
+	ctx := t.Context()
+
+	// A transaction that failed, retried with the same cached statement.
+	const q = "SELECT count(*) FROM events WHERE id > $1"
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT 1/0"); err == nil {
+		t.Fatal("1/0 succeeded")
+	}
+	var n int
+	err = tx.QueryRow(ctx, q, 0).Scan(&n)
+	if pgCode(err) != "25P02" {
+		t.Errorf("a statement in a failed transaction: %v; want 25P02", err)
+	}
+	_ = tx.Rollback(ctx)
+	for range 2 {
+		if err := c.QueryRow(ctx, q, 0).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("the same statement after ROLLBACK: %d, %v", n, err)
+		}
+	}
+
+	// A cursor name reused in the next transaction.
+	for i := range 2 {
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "DECLARE c2 CURSOR FOR SELECT id FROM customers ORDER BY id"); err != nil {
+			t.Fatalf("transaction %d: DECLARE: %v", i, err)
+		}
+		if err := tx.QueryRow(ctx, "FETCH 1 FROM c2").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("transaction %d: FETCH: %d, %v", i, n, err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A write firing a trigger of the database's own, then a read, in one
+	// query and in one batch.
+	if _, err := c.Exec(ctx, "INSERT INTO orders (id, total) VALUES (1, 10); SELECT count(*) FROM orders", pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Errorf("INSERT then SELECT in one query: %v", err)
+	}
+	b := &pgx.Batch{}
+	b.Queue("INSERT INTO orders (id, total) VALUES ($1, $2)", 2, 20)
+	b.Queue("SELECT count(*) FROM orders")
+	br := c.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		t.Errorf("batch INSERT: %v", err)
+	}
+	if err := br.QueryRow().Scan(&n); err != nil || n != 2 {
+		t.Errorf("batch SELECT after the INSERT: %d, %v", n, err)
+	}
+	if err := br.Close(); err != nil {
+		t.Error(err)
+	}
+}

@@ -99,7 +99,7 @@ type colPlan struct {
 // that reads a masked column: its name is returned in untraced, and the
 // caller refuses the result. Without cat, every column not matched by
 // name is untraced.
-func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan, cat *catalog, q *query) (_ []colPlan, untraced string, unknownRel bool) {
+func (m *rowMasker) plan(fields []pgwire.FieldDescription, dst []colPlan, cat *catalog, q scope) (_ []colPlan, untraced string, unknownRel bool) {
 	dst = dst[:0]
 	for _, f := range fields {
 		p := colPlan{textLike: textLike(f.TypeOID)}

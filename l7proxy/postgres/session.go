@@ -57,17 +57,21 @@ type session struct {
 	cat             atomic.Pointer[catalog] // the last catalog read (backend writes); nil: unknown
 	catalogOutdated atomic.Bool             // a result named a relation cat does not know (backend sets)
 	catalogName     string                  // of the lookup's statement and portal
-	closeReason     string                  // set by the frontend loop when it ends
-	backendErr      error                   // set by the backend loop before it ends
-	backendDone     chan struct{}
-	frontendState                                 // frontend
-	keyData         pgwire.BackendKeyData         // the server's, set by login: to cancel what it runs
-	mu              sync.Mutex                    // guards queue and upArmed
-	queue           []*expect                     // responses the server owes, in order
-	upArmed         bool                          // the upstream read deadline is set (ResponseTimeout)
-	txStatus        atomic.Uint32                 // last ReadyForQuery status (backend writes)
-	sqlPrepared     map[string]sqlclass.Statement // frontend: SQL-level PREPARE n AS ...
-	cursors         map[string]sqlclass.Statement // frontend: DECLARE c CURSOR FOR ...
+	// masksInTx: a statement with column masks went upstream in the
+	// transaction (or since the session was last idle): its notices, and
+	// those of deferred triggers at COMMIT, are withheld (backend clears).
+	masksInTx     atomic.Bool
+	closeReason   string // set by the frontend loop when it ends
+	backendErr    error  // set by the backend loop before it ends
+	backendDone   chan struct{}
+	frontendState                               // frontend
+	keyData       pgwire.BackendKeyData         // the server's, set by login: to cancel what it runs
+	mu            sync.Mutex                    // guards queue and upArmed
+	queue         []*expect                     // responses the server owes, in order
+	upArmed       bool                          // the upstream read deadline is set (ResponseTimeout)
+	txStatus      atomic.Uint32                 // last ReadyForQuery status (backend writes)
+	sqlPrepared   map[string]sqlclass.Statement // frontend: SQL-level PREPARE n AS ...
+	cursors       map[string]sqlclass.Statement // frontend: DECLARE c CURSOR FOR ...
 }
 
 // session serves a client whose TLS is terminated: startup, login,
