@@ -35,87 +35,107 @@ func newCatalogName() string {
 	return catalogStatementPrefix + rand.Text()
 }
 
-const (
-	// Every function, operator, type and catalog is schema-qualified: the
-	// session is the agent's, and an agent that creates public.lower(name)
-	// or puts its own schema before pg_catalog in search_path must not be
-	// able to change what this lookup answers.
-	//
-	// Rows are (kind, oid, attnum, a, b, c):
-	//   c: a column named by a column rule: relation, attnum, column, relation name;
-	//   t: a view whose columns may carry a masked column (it reads one, or a
-	//      function of the database's own, directly or through other views):
-	//      view, 0, "", view name;
-	//   v: a relation a view reads, directly or through other views:
-	//      view, 0, relation name, view name, relation's schema;
-	//   f: a function outside pg_catalog and information_schema that no
-	//      extension installed (the database's own: it may read anything):
-	//      0, 0, name;
-	//   r: a relation (table, view, materialized view, foreign table): oid,
-	//      0, "", name;
-	//   h: a relation that runs a function of the database's own when it is
-	//      written (a trigger, a default: how "w") or that one takes as its
-	//      argument (called as an attribute, t.f: how "a"): oid, 0, how, name;
-	//   o: present if an operator or a cast runs a function of the
-	//      database's own: any statement may call one unseen;
-	//   i: the isolation level the lookup ran in: 0, 0, level.
-	// $1 are the masked column names, $2 the functions that run SQL text.
-	catalogQuery = `WITH RECURSIVE ` +
-		`masked AS (SELECT a.attrelid AS rel, a.attnum AS att, pg_catalog.lower(a.attname::pg_catalog.text) AS col ` +
-		`FROM pg_catalog.pg_attribute a WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped ` +
-		`AND pg_catalog.lower(a.attname::pg_catalog.text) OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])), ` +
-		`dep AS (SELECT r.ev_class AS view, d.refclassid AS cls, d.refobjid AS ref, d.refobjsubid AS att ` +
-		`FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid ` +
-		`WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass ` +
-		`AND d.refobjid OPERATOR(pg_catalog.<>) r.ev_class), ` +
-		`ownfn AS (SELECT p.oid, pg_catalog.lower(p.proname::pg_catalog.text) AS name FROM pg_catalog.pg_proc p ` +
-		`JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace ` +
-		`WHERE NOT (n.nspname OPERATOR(pg_catalog.=) ANY ('{pg_catalog,information_schema}'::pg_catalog.name[])) ` +
-		`AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass ` +
-		`AND e.objid OPERATOR(pg_catalog.=) p.oid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog.char)), ` +
-		`reads(view, rel) AS (SELECT dep.view, dep.ref FROM dep WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass ` +
-		`UNION SELECT reads.view, dep.ref FROM reads JOIN dep ON dep.view OPERATOR(pg_catalog.=) reads.rel ` +
-		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass), ` +
-		`hooked(rel, how) AS (SELECT t.tgrelid, 'w' FROM pg_catalog.pg_trigger t JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) t.tgfoid ` +
-		`UNION SELECT d.adrelid, 'w' FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_depend x ON x.objid OPERATOR(pg_catalog.=) d.oid ` +
-		`AND x.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass ` +
-		`AND x.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) x.refobjid ` +
-		`UNION SELECT c.oid, 'a' FROM pg_catalog.pg_class c JOIN pg_catalog.pg_proc p ON p.pronargs OPERATOR(pg_catalog.=) 1 ` +
-		`AND p.proargtypes[0] OPERATOR(pg_catalog.=) c.reltype JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) p.oid), ` +
-		`tainted(view) AS (SELECT dep.view FROM dep JOIN masked ON dep.ref OPERATOR(pg_catalog.=) masked.rel ` +
-		`AND (dep.att OPERATOR(pg_catalog.=) masked.att OR dep.att OPERATOR(pg_catalog.=) 0) ` +
-		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass ` +
-		`UNION SELECT dep.view FROM dep JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) dep.ref ` +
-		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass ` +
-		`UNION SELECT dep.view FROM dep JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) dep.ref ` +
-		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass ` +
-		`AND pg_catalog.lower(p.proname::pg_catalog.text) OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]) ` +
-		// pg_depend records no dependency on pg_catalog's own functions:
-		// a view naming a SQL-text one is found by its definition.
-		`UNION SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace ` +
-		`WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{v,m}'::pg_catalog.char[]) ` +
-		`AND NOT (n.nspname OPERATOR(pg_catalog.=) ANY ('{pg_catalog,information_schema}'::pg_catalog.name[])) ` +
-		`AND EXISTS (SELECT 1 FROM pg_catalog.unnest($2::pg_catalog.text[]) fn(name) WHERE pg_catalog.lower(pg_catalog.pg_get_viewdef(c.oid)) ` +
-		`OPERATOR(pg_catalog.~) ('\m' OPERATOR(pg_catalog.||) fn.name OPERATOR(pg_catalog.||) '\s*\(')) ` +
-		`UNION SELECT dep.view FROM dep JOIN tainted ON dep.ref OPERATOR(pg_catalog.=) tainted.view ` +
-		`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass) ` +
-		`SELECT 'c', m.rel::pg_catalog.text, m.att::pg_catalog.text, m.col, pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
-		`FROM masked m JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.rel ` +
-		`UNION ALL SELECT 't', t.view::pg_catalog.text, '0', '', pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
-		`FROM tainted t JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.view ` +
-		`UNION ALL SELECT 'v', r.view::pg_catalog.text, '0', pg_catalog.lower(b.relname::pg_catalog.text), pg_catalog.lower(v.relname::pg_catalog.text), pg_catalog.lower(n.nspname::pg_catalog.text) ` +
-		`FROM reads r JOIN pg_catalog.pg_class v ON v.oid OPERATOR(pg_catalog.=) r.view JOIN pg_catalog.pg_class b ON b.oid OPERATOR(pg_catalog.=) r.rel ` +
-		`JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) b.relnamespace ` +
-		`UNION ALL SELECT DISTINCT 'f', '0', '0', ownfn.name, '', '' FROM ownfn ` +
-		`UNION ALL SELECT 'r', c.oid::pg_catalog.text, '0', '', pg_catalog.lower(c.relname::pg_catalog.text), '' FROM pg_catalog.pg_class c ` +
-		`WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f,S}'::pg_catalog.char[]) ` +
-		`UNION ALL SELECT 'i', '0', '0', pg_catalog.current_setting('transaction_isolation'), '', '' ` +
-		`UNION ALL SELECT 'h', h.rel::pg_catalog.text, '0', h.how, pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
-		`FROM hooked h JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) h.rel ` +
-		`UNION ALL SELECT 'o', '0', '0', '', '', '' WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_operator o JOIN ownfn ` +
-		`ON ownfn.oid OPERATOR(pg_catalog.=) o.oprcode::pg_catalog.oid) OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast k JOIN ownfn ` +
-		`ON ownfn.oid OPERATOR(pg_catalog.=) k.castfunc)`
-)
+// Every function, operator, type and catalog is schema-qualified: the
+// session is the agent's, and an agent that creates public.lower(name)
+// or puts its own schema before pg_catalog in search_path must not be
+// able to change what this lookup answers.
+//
+// Rows are (kind, oid, attnum, a, b, c):
+//
+//	c: a column named by a column rule: relation, attnum, column, relation name;
+//	t: a view whose columns may carry a masked column (it reads one, or a
+//	   function of the database's own, directly or through other views):
+//	   view, 0, "", view name;
+//	v: a relation a view reads, directly or through other views:
+//	   view, 0, relation name, view name, relation's schema;
+//	f: a function outside pg_catalog and information_schema that no
+//	   extension installed (the database's own: it may read anything):
+//	   0, 0, name;
+//	r: a relation (table, view, materialized view, foreign table): oid,
+//	   0, "", name;
+//	h: a relation that runs a function of the database's own when it is
+//	   written (a trigger, a default: how "w") or that one takes as its
+//	   argument (called as an attribute, t.f: how "a"): oid, 0, how, name;
+//	o: present if an operator or a cast runs a function of the
+//	   database's own: any statement may call one unseen;
+//	i: the isolation level the lookup ran in: 0, 0, level.
+//
+// $1 are the masked column names, $2 the functions that run SQL text.
+var catalogQuery = `WITH RECURSIVE ` + catalogFingerprint +
+	`masked AS (SELECT a.attrelid AS rel, a.attnum AS att, pg_catalog.lower(a.attname::pg_catalog.text) AS col ` +
+	`FROM pg_catalog.pg_attribute a WHERE (SELECT fp.changed FROM fp) AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped ` +
+	`AND pg_catalog.lower(a.attname::pg_catalog.text) OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])), ` +
+	`dep AS (SELECT r.ev_class AS view, d.refclassid AS cls, d.refobjid AS ref, d.refobjsubid AS att ` +
+	`FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid ` +
+	`WHERE (SELECT fp.changed FROM fp) AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass ` +
+	`AND d.refobjid OPERATOR(pg_catalog.<>) r.ev_class), ` +
+	`ownfn AS (SELECT p.oid, pg_catalog.lower(p.proname::pg_catalog.text) AS name FROM pg_catalog.pg_proc p ` +
+	`JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace ` +
+	`WHERE (SELECT fp.changed FROM fp) AND NOT (n.nspname OPERATOR(pg_catalog.=) ANY ('{pg_catalog,information_schema}'::pg_catalog.name[])) ` +
+	`AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass ` +
+	`AND e.objid OPERATOR(pg_catalog.=) p.oid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog.char)), ` +
+	`reads(view, rel) AS (SELECT dep.view, dep.ref FROM dep WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass ` +
+	`UNION SELECT reads.view, dep.ref FROM reads JOIN dep ON dep.view OPERATOR(pg_catalog.=) reads.rel ` +
+	`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass), ` +
+	`hooked(rel, how) AS (SELECT t.tgrelid, 'w' FROM pg_catalog.pg_trigger t JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) t.tgfoid WHERE (SELECT fp.changed FROM fp) ` +
+	`UNION SELECT d.adrelid, 'w' FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_depend x ON (SELECT fp.changed FROM fp) AND x.objid OPERATOR(pg_catalog.=) d.oid ` +
+	`AND x.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass ` +
+	`AND x.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) x.refobjid ` +
+	`UNION SELECT c.oid, 'a' FROM pg_catalog.pg_class c JOIN pg_catalog.pg_proc p ON (SELECT fp.changed FROM fp) AND p.pronargs OPERATOR(pg_catalog.=) 1 ` +
+	`AND p.proargtypes[0] OPERATOR(pg_catalog.=) c.reltype JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) p.oid), ` +
+	`tainted(view) AS (SELECT dep.view FROM dep JOIN masked ON dep.ref OPERATOR(pg_catalog.=) masked.rel ` +
+	`AND (dep.att OPERATOR(pg_catalog.=) masked.att OR dep.att OPERATOR(pg_catalog.=) 0) ` +
+	`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass ` +
+	`UNION SELECT dep.view FROM dep JOIN ownfn ON ownfn.oid OPERATOR(pg_catalog.=) dep.ref ` +
+	`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass ` +
+	`UNION SELECT dep.view FROM dep JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) dep.ref ` +
+	`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass ` +
+	`AND pg_catalog.lower(p.proname::pg_catalog.text) OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]) ` +
+	// pg_depend records no dependency on pg_catalog's own functions:
+	// a view naming a SQL-text one is found by its definition.
+	`UNION SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace ` +
+	`WHERE (SELECT fp.changed FROM fp) AND c.relkind OPERATOR(pg_catalog.=) ANY ('{v,m}'::pg_catalog.char[]) ` +
+	`AND NOT (n.nspname OPERATOR(pg_catalog.=) ANY ('{pg_catalog,information_schema}'::pg_catalog.name[])) ` +
+	`AND EXISTS (SELECT 1 FROM pg_catalog.unnest($2::pg_catalog.text[]) fn(name) WHERE pg_catalog.lower(pg_catalog.pg_get_viewdef(c.oid)) ` +
+	`OPERATOR(pg_catalog.~) ('\m' OPERATOR(pg_catalog.||) fn.name OPERATOR(pg_catalog.||) '\s*\(')) ` +
+	`UNION SELECT dep.view FROM dep JOIN tainted ON dep.ref OPERATOR(pg_catalog.=) tainted.view ` +
+	`WHERE dep.cls OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass) ` +
+	`SELECT 'c', m.rel::pg_catalog.text, m.att::pg_catalog.text, m.col, pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
+	`FROM masked m JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.rel ` +
+	`UNION ALL SELECT 't', t.view::pg_catalog.text, '0', '', pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
+	`FROM tainted t JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.view ` +
+	`UNION ALL SELECT 'v', r.view::pg_catalog.text, '0', pg_catalog.lower(b.relname::pg_catalog.text), pg_catalog.lower(v.relname::pg_catalog.text), pg_catalog.lower(n.nspname::pg_catalog.text) ` +
+	`FROM reads r JOIN pg_catalog.pg_class v ON v.oid OPERATOR(pg_catalog.=) r.view JOIN pg_catalog.pg_class b ON b.oid OPERATOR(pg_catalog.=) r.rel ` +
+	`JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) b.relnamespace ` +
+	`UNION ALL SELECT DISTINCT 'f', '0', '0', ownfn.name, '', '' FROM ownfn ` +
+	`UNION ALL SELECT 'r', c.oid::pg_catalog.text, '0', '', pg_catalog.lower(c.relname::pg_catalog.text), '' FROM pg_catalog.pg_class c ` +
+	`WHERE (SELECT fp.changed FROM fp) AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f,S}'::pg_catalog.char[]) ` +
+	`UNION ALL SELECT 'i', '0', '0', pg_catalog.current_setting('transaction_isolation'), '', '' ` +
+	`UNION ALL SELECT 'p', '0', '0', fp.v, '', '' FROM fp ` +
+	`UNION ALL SELECT 'h', h.rel::pg_catalog.text, '0', h.how, pg_catalog.lower(c.relname::pg_catalog.text), '' ` +
+	`FROM hooked h JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) h.rel ` +
+	`UNION ALL SELECT 'o', '0', '0', '', '', '' WHERE (SELECT fp.changed FROM fp) AND (EXISTS (SELECT 1 FROM pg_catalog.pg_operator o JOIN ownfn ` +
+	`ON ownfn.oid OPERATOR(pg_catalog.=) o.oprcode::pg_catalog.oid) OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast k JOIN ownfn ` +
+	`ON ownfn.oid OPERATOR(pg_catalog.=) k.castfunc))`
+
+// catalogFingerprint is the lookup's first WITH query: a fingerprint of
+// the catalogs the lookup reads (each one's row count and the sum of its
+// rows' xmin: a row added, changed or removed changes it) and of its
+// parameters. Unless it differs from $3, the one the session last read,
+// the lookup reads nothing else and answers it with the isolation level:
+// the session keeps the catalog it has, and a statement pays a few scans
+// rather than the whole lookup.
+var catalogFingerprint = `fp AS (SELECT x.v, x.v OPERATOR(pg_catalog.<>) $3::pg_catalog.text AS changed FROM (SELECT pg_catalog.concat_ws(',', ` +
+	`$1::pg_catalog.text[]::pg_catalog.text, $2::pg_catalog.text[]::pg_catalog.text` +
+	fpOf("pg_class") + fpOf("pg_attribute") + fpOf("pg_proc") + fpOf("pg_rewrite") + fpOf("pg_trigger") +
+	fpOf("pg_attrdef") + fpOf("pg_operator") + fpOf("pg_cast") + fpOf("pg_namespace") +
+	`) AS v) x), `
+
+// fpOf is the fingerprint term of one catalog.
+func fpOf(table string) string {
+	return `, (SELECT pg_catalog.count(*)::pg_catalog.text OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) ` +
+		`COALESCE(pg_catalog.sum(t.xmin::pg_catalog.text::pg_catalog.int8), 0)::pg_catalog.text FROM pg_catalog.` + table + ` t)`
+}
 
 // catalog is the server's answer: built by the backend loop, then
 // read-only (the frontend reads it through session.cat).
@@ -135,6 +155,8 @@ type catalog struct {
 	// READ or SERIALIZABLE), older than the definitions the server plans
 	// with.
 	snapshot bool
+	fp       string // the fingerprint it was read at
+	full     bool   // the answer held the catalog, not only "unchanged"
 }
 
 func newCatalog() *catalog {
@@ -347,9 +369,13 @@ func (s *session) lookupCatalog() error {
 	}
 	slices.Sort(fns)
 	name := s.catalogName
+	prev := ""
+	if c := s.cat.Load(); c != nil {
+		prev = c.fp
+	}
 	msgs := [][]byte{
 		(&pgwire.Parse{Name: name, Query: catalogQuery}).Encode(nil),
-		(&pgwire.Bind{Portal: name, Statement: name, Params: [][]byte{pgTextArray(s.columnRuleNames()), pgTextArray(fns)}}).Encode(nil),
+		(&pgwire.Bind{Portal: name, Statement: name, Params: [][]byte{pgTextArray(s.columnRuleNames()), pgTextArray(fns), []byte(prev)}}).Encode(nil),
 		(&pgwire.Execute{Portal: name}).Encode(nil),
 		(&pgwire.Close{Kind: 'P', Name: name}).Encode(nil),
 		(&pgwire.Close{Kind: 'S', Name: name}).Encode(nil),
@@ -496,11 +522,21 @@ func (s *session) onCatalog(b *backendState, e *expect, typ byte, body []byte) e
 			return err
 		}
 		s.txStatus.Store(uint32(b.rfq.Status))
-		if !b.catalogFailed {
-			if b.catalogNext == nil {
-				b.catalogNext = newCatalog()
+		next := b.catalogNext
+		if !b.catalogFailed && (next == nil || !next.full) {
+			// "Unchanged since the catalog you have": kept, with the
+			// isolation level this answer ran at. Unchanged since another
+			// one than the session now has: unknown.
+			if next != nil && b.catalog != nil && next.fp == b.catalog.fp {
+				kept := *b.catalog
+				kept.snapshot = next.snapshot
+				next = &kept
+			} else {
+				b.catalogFailed = true
 			}
-			b.catalog = b.catalogNext
+		}
+		if !b.catalogFailed {
+			b.catalog = next
 		} else {
 			// Unknown, not the previous answer: tracing fails closed.
 			b.catalog = nil
@@ -537,7 +573,10 @@ func (c *catalog) add(v [][]byte) bool {
 		}
 	case "f":
 		c.funcs[a] = true
+	case "p":
+		c.fp = a
 	case "r":
+		c.full = true
 		c.known[uint32(oid)] = true
 		c.knownNames[name] = true
 	case "h":
