@@ -40,9 +40,11 @@ import (
 const CondPolicy = "policy"
 
 // DefaultSpoolSyncInterval is how far behind the session spool's fsyncs
-// may run on a node (spool.Options.SyncInterval): every event is written
-// before the proxy goes on, so a crash of the node agent loses nothing,
-// and a power loss at most this much.
+// may run on a node (spool.Options.SyncInterval). A request's or
+// statement's decision is written before anything goes upstream, and a
+// response or result before the session's next decision (it is written
+// while the next request is read), so a crash of the node agent loses at
+// most the answer that was on its way, and a power loss at most this much.
 const DefaultSpoolSyncInterval = 20 * time.Millisecond
 
 // NodeConfig configures a full node. It must not change once passed to
