@@ -413,13 +413,13 @@ func (s *session) wantsFreshCatalog(typ byte, body []byte) bool {
 		if q.Decode(body) != nil {
 			return false // refused as malformed, later
 		}
-		sts = sqlclass.Classify(q.String)
+		sts = s.classify(q.String)
 	case pgwire.TypeParse:
 		var p pgwire.Parse
 		if p.Decode(body) != nil {
 			return false
 		}
-		sts = sqlclass.Classify(p.Query)
+		sts = s.classify(p.Query)
 	case pgwire.TypeBind:
 		var b pgwire.Bind
 		if b.Decode(body) != nil {

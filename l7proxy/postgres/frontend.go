@@ -46,6 +46,10 @@ type frontendState struct {
 	synced, catalogStale bool
 	// catalogPending is closed when the lookup in flight is answered.
 	catalogPending chan struct{}
+	// classified holds the statements of the message being handled, when
+	// wantsFreshCatalog classified them before it (take hands them over).
+	classified     []sqlclass.Statement
+	classifiedText string
 
 	query  pgwire.Query
 	parse  pgwire.Parse
@@ -109,6 +113,25 @@ func (s *session) frontend(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// classify classifies text and keeps the statements for take: a message
+// is classified once, though both the catalog check and its handling need
+// them.
+func (s *session) classify(text string) []sqlclass.Statement {
+	s.classified, s.classifiedText = sqlclass.Classify(text), text
+	return s.classified
+}
+
+// take returns the statements of text, classified by classify for this
+// message or now; the caller may change them.
+func (s *session) take(text string) []sqlclass.Statement {
+	sts, kept := s.classified, s.classifiedText
+	s.classified, s.classifiedText = nil, ""
+	if sts != nil && kept == text {
+		return sts
+	}
+	return sqlclass.Classify(text)
 }
 
 // errTerminate ends the loop after a Terminate.
@@ -228,7 +251,7 @@ func (s *session) forward(e *expect, typ byte, body []byte) error {
 // the whole query.
 func (s *session) simpleQuery(ctx context.Context, text string) error {
 	start := time.Now()
-	sts := sqlclass.Classify(text)
+	sts := s.take(text)
 	q := &query{start: start}
 	var (
 		verdicts []*verdict
@@ -423,7 +446,7 @@ func (s *session) refuseExtended(e *pgwire.ErrorResponse, q *query) error {
 // is refused here, as the server would refuse one it cannot parse.
 func (s *session) onParse(ctx context.Context, body []byte) error {
 	f := &s.frontendState
-	sts := sqlclass.Classify(f.parse.Query)
+	sts := s.take(f.parse.Query)
 	for i := range sts {
 		s.resolveNamed(&sts[i])
 	}
