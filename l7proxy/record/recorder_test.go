@@ -359,6 +359,71 @@ func TestStage(t *testing.T) {
 	}
 }
 
+// TestSendWithin: a staged event sent within d goes to the sink with the
+// next Emit, in one Append with it, when that comes first; by itself once
+// d has passed when it does not; and with the Close when that comes first.
+func TestSendWithin(t *testing.T) {
+	sink := &countingSink{}
+	rec := record.New(sink, record.Options{})
+	s, err := rec.Open(t.Context(), &interlockv1.SessionOpen{Node: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	response := func(id uint64) *interlockv1.SessionEvent {
+		return &interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpResponse{HttpResponse: &interlockv1.HTTPResponse{ExchangeId: id}}}
+	}
+
+	// The next Emit comes first: one Append carries both.
+	if err := s.Stage(response(1)); err != nil {
+		t.Fatal(err)
+	}
+	before := sink.appends()
+	s.SendWithin(time.Hour)
+	if err := s.Decision(t.Context(), &interlockv1.Decision{ExchangeId: 2}); err != nil {
+		t.Fatal(err)
+	}
+	evs := sink.events()
+	if sink.appends() != before+1 || evs[len(evs)-2].GetHttpResponse().GetExchangeId() != 1 || evs[len(evs)-1].GetDecision() == nil {
+		t.Fatalf("response sent within an hour, then a decision: %d appends (was %d), recorded %v", sink.appends(), before, evs[len(evs)-2:])
+	}
+
+	// Nothing comes: it reaches the sink by itself after d, not before.
+	if err := s.Stage(response(2)); err != nil {
+		t.Fatal(err)
+	}
+	const d = 100 * time.Millisecond
+	before = sink.appends()
+	start := time.Now()
+	s.SendWithin(d)
+	for sink.appends() == before {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("a response sent within 100ms never reached the sink")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if waited := time.Since(start); waited < d {
+		t.Errorf("sent after %v, before the %v it was given", waited, d)
+	}
+	if evs := sink.events(); evs[len(evs)-1].GetHttpResponse().GetExchangeId() != 2 {
+		t.Errorf("the timer appended %v", evs[len(evs)-1])
+	}
+
+	// The Close comes first: it carries it, and the timer adds nothing.
+	if err := s.Stage(response(3)); err != nil {
+		t.Fatal(err)
+	}
+	s.SendWithin(d)
+	if err := s.Close(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	closed := sink.appends()
+	time.Sleep(2 * d)
+	evs = sink.events()
+	if sink.appends() != closed || evs[len(evs)-2].GetHttpResponse().GetExchangeId() != 3 || evs[len(evs)-1].GetClose() == nil {
+		t.Errorf("after Close: %d appends (%d at Close), recorded %v", sink.appends(), closed, evs[len(evs)-2:])
+	}
+}
+
 // TestPost: a posted event is appended in the background, the session's
 // next Emit returns only once both are durable, in seq order, and a sink
 // failure on a posted event fails that Emit.

@@ -38,6 +38,7 @@ type Session struct {
 	flushed  chan struct{} // closed and replaced when a flush ends
 	err      error         // sticky: set when an Append failed
 	closed   bool
+	timer    *time.Timer // SendWithin's: sends what is staged when it fires
 }
 
 // ID returns the session id (a UUIDv7 string).
@@ -166,6 +167,26 @@ func (s *Session) Send() {
 	s.mu.Unlock()
 }
 
+// SendWithin hands the events staged so far to the sink with the
+// session's next Emit or Close, in one Append with it, or in the
+// background once d has passed without one, whichever comes first. A
+// handler serving one request after another on a connection sends a
+// response's record so: the next request's decision carries it to the
+// sink, which saves an Append (a write) per request, and a connection that
+// goes quiet still has it durable within d.
+func (s *Session) SendWithin(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.pending) == 0 || s.closed || s.err != nil {
+		return
+	}
+	if s.timer == nil {
+		s.timer = time.AfterFunc(d, s.Send)
+		return
+	}
+	s.timer.Reset(d)
+}
+
 // Flush returns once every event staged or posted so far is durable.
 func (s *Session) Flush(ctx context.Context) error {
 	s.mu.Lock()
@@ -203,6 +224,9 @@ func (s *Session) stamp(ev *interlockv1.SessionEvent, closing bool) error {
 	s.closed = closing
 	if closing {
 		s.rec.open.Add(-1)
+		if s.timer != nil {
+			s.timer.Stop() // the close flushes what it would have sent
+		}
 	}
 	now := s.rec.now()
 	s.seq++
