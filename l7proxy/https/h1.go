@@ -49,31 +49,25 @@ func (h *Handler) serveH1(ctx context.Context, c *conn, dial l7proxy.Dialer) {
 	defer closed()
 
 	in := &deadlineReader{c: c.tls}
-	lim := &io.LimitedReader{R: in}
-	br := bufio.NewReaderSize(lim, 4<<10)
+	br := bufio.NewReaderSize(in, 4<<10)
 	bw := bufio.NewWriterSize(c.tls, 4<<10)
+	var hr headerReader
 	for {
 		// Between requests the idle timeout applies; from the first byte
 		// of a request to its last header, the header timeout.
 		in.timeout, in.fixed = DefaultIdleTimeout, false
-		lim.N = maxRequestHeader
 		if _, err := br.Peek(1); err != nil {
 			return // closed by the workload, idle, or stopping
 		}
 		// One deadline for all of the headers, not one per read: a
 		// workload trickling a byte at a time gets no longer.
 		in.until(time.Now().Add(h.headerTimeout()))
-		r, err := http.ReadRequest(br)
+		r, err := hr.readRequest(br, maxRequestHeader)
 		if err != nil {
-			if lim.N <= 0 {
-				writeStatus(bw, http.StatusRequestHeaderFieldsTooLarge)
-				return
-			}
 			h.badRequest(bw, err)
 			return
 		}
 		in.timeout, in.fixed = bodyReadTimeout, false
-		lim.N = 1<<63 - 1
 		var body *h1Body
 		if r.Body != nil && r.Body != http.NoBody {
 			body = &h1Body{rc: r.Body}
@@ -172,7 +166,14 @@ func (h *Handler) badRequest(bw *bufio.Writer, err error) {
 		return // nothing to answer: the connection is gone or timed out
 	}
 	h.log.Debug("bad HTTP/1.1 request", "err", err)
-	writeStatus(bw, http.StatusBadRequest)
+	switch {
+	case errors.Is(err, errHeaderTooLarge):
+		writeStatus(bw, http.StatusRequestHeaderFieldsTooLarge)
+	case errors.Is(err, errUnsupportedTE):
+		writeStatus(bw, http.StatusNotImplemented)
+	default:
+		writeStatus(bw, http.StatusBadRequest)
+	}
 }
 
 // writeStatus writes a bodiless response that closes the connection.

@@ -51,6 +51,7 @@ type h1Upstream struct {
 	in   *deadlineReader
 	br   *bufio.Reader
 	bw   *bufio.Writer
+	hr   headerReader
 	used bool  // a response came back on tc: it may have been closed since
 	sent int64 // bytes of the current request that reached tc
 	// sendFailed: writing the current request to tc failed (net/http
@@ -104,10 +105,6 @@ func (u *h1Upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 // try writes req and reads the response's headers. written says whether
 // any of the request may have reached the server.
 func (u *h1Upstream) try(req *http.Request) (resp *http.Response, written bool, err error) {
-	if req.Header.Get("User-Agent") == "" {
-		// Request.Write would add Go's; the workload sent none.
-		req.Header["User-Agent"] = []string{""}
-	}
 	u.in.timeout = upstreamHeaderTimeout
 	u.sent, u.sendFailed = 0, false
 	// A request the workload gives up on (an HTTP/2 stream reset) closes
@@ -125,7 +122,7 @@ func (u *h1Upstream) try(req *http.Request) (resp *http.Response, written bool, 
 			u.drop()
 		}
 	}()
-	werr := req.Write(u.bw)
+	werr := writeRequest(u.bw, req)
 	if werr == nil {
 		werr = u.bw.Flush()
 	}
@@ -137,7 +134,7 @@ func (u *h1Upstream) try(req *http.Request) (resp *http.Response, written bool, 
 		// already (413, 401 before a large upload) and closed. That
 		// answer is the workload's, not a 502.
 		u.in.timeout = earlyResponseWait
-		resp, err := http.ReadResponse(u.br, req)
+		resp, err := u.hr.readResponse(u.br, req)
 		if err != nil || resp.StatusCode < 200 {
 			return nil, true, fmt.Errorf("write request: %w", werr)
 		}
@@ -152,7 +149,7 @@ func (u *h1Upstream) try(req *http.Request) (resp *http.Response, written bool, 
 		return resp, true, nil
 	}
 	for {
-		resp, err = http.ReadResponse(u.br, req)
+		resp, err = u.hr.readResponse(u.br, req)
 		if err != nil {
 			return nil, true, fmt.Errorf("read response: %w", err)
 		}
