@@ -71,10 +71,17 @@ func newH1Upstream(h *Handler, c *conn, dial l7proxy.Dialer) *h1Upstream {
 // that fails because the server had closed the kept-alive connection is
 // sent again on a new one when it can be: when it has no body and either
 // none of it was written or it is idempotent. A connection the server closed
-// while it was idle is noticed before it is used (peerClosed), so that
-// only a close racing with the request needs that.
+// while it was idle is noticed before a request that could not be sent
+// again is sent on it (peerClosed), so that only a close racing with such
+// a request fails it.
 func (u *h1Upstream) RoundTrip(req *http.Request) (*http.Response, error) {
-	if u.tc != nil && u.used && (u.br.Buffered() > 0 || peerClosed(u.raw)) {
+	noBody := req.Body == nil || req.Body == http.NoBody
+	replayable := noBody && idempotent(req.Method)
+	// A request that could not be sent again is not sent on a connection
+	// the server closed while it was idle: the kernel is asked first (a
+	// system call). One that can be (a GET, most of ARM's requests) is
+	// sent, and sent again on a new connection if the old one was closed.
+	if u.tc != nil && u.used && (u.br.Buffered() > 0 || (!replayable && peerClosed(u.raw))) {
 		// The server closed it while it was idle, or sent bytes nobody
 		// asked for (more than a body's length, a body after HEAD): they
 		// must not be read as the next request's response.
@@ -94,8 +101,7 @@ func (u *h1Upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 		u.drop()
 		// Only a request without a body can be sent again: a body, once
 		// read, is gone (and recorded as read).
-		noBody := req.Body == nil || req.Body == http.NoBody
-		replay := noBody && (!written || idempotent(req.Method))
+		replay := replayable || (noBody && !written)
 		if !reused || retried || !replay || req.Context().Err() != nil {
 			return nil, err
 		}
