@@ -42,9 +42,10 @@ const CondPolicy = "policy"
 // DefaultSpoolSyncInterval is how far behind the session spool's fsyncs
 // may run on a node (spool.Options.SyncInterval). A request's or
 // statement's decision is written before anything goes upstream, and a
-// response or result before the session's next decision (it is written
-// while the next request is read), so a crash of the node agent loses at
-// most the answer that was on its way, and a power loss at most this much.
+// response or result with the session's next decision, or record.SendDelay
+// (5 ms) after it left if no decision comes sooner. So a crash of the node
+// agent loses at most the answers of the last 5 ms, which the workloads
+// already had, and a power loss at most this much more.
 const DefaultSpoolSyncInterval = 20 * time.Millisecond
 
 // NodeConfig configures a full node. It must not change once passed to

@@ -31,7 +31,7 @@ func TestTruncatedUpstreamBodyAborts(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &Handler{cfg: Config{Observer: NopObserver{}, RecordCap: DefaultRecordCap}, log: slog.New(slog.DiscardHandler), redac: record.NewRedactor()}
-	c := &conn{sess: sess, target: &policy.Target{Name: "arm"}, stageResponses: true}
+	c := &conn{sess: sess, target: &policy.Target{Name: "arm"}}
 	x := &exchange{h: h, c: c, id: 1}
 	req, _ := http.NewRequest("GET", "https://management.azure.com/x", nil)
 	resp := &http.Response{

@@ -28,12 +28,12 @@
 //   - HTTP/1.1 connections are served by this package (h1.go): one
 //     goroutine reads a request, serves it over the connection's own
 //     upstream connection (h1upstream.go), writes the response and reads
-//     the next, with no hand-off to another goroutine. The response's
-//     record goes to the spool with the next request's decision, in one
-//     write, or within responseRecordDelay if none comes
-//     (record.Session.SendWithin). HTTP/2 connections go to net/http's
-//     server and a pool of HTTP/1.1 upstream connections (h1pool.go); the
-//     response is then recorded in the background (Post).
+//     the next, with no hand-off to another goroutine. HTTP/2 connections
+//     go to net/http's server and a pool of HTTP/1.1 upstream connections
+//     (h1pool.go).
+//   - A response's record goes to the spool with the connection's next
+//     decision, in one write, or within record.SendDelay if none comes
+//     (record.Session.SendWithin).
 //   - A request is durable in the spool (written, fsync'd within the
 //     spool's SyncInterval) before anything goes upstream.
 package https

@@ -30,9 +30,6 @@ const (
 	headerTimeout    = 30 * time.Second // from a request's first byte to its last header
 	bodyReadTimeout  = 5 * time.Minute  // between two reads of a request body
 	maxDrain         = 256 << 10        // unread request body drained to keep the connection
-	// responseRecordDelay is how long a response's record may wait for the
-	// next request's decision to carry it to the spool (see SendWithin).
-	responseRecordDelay = 5 * time.Millisecond
 )
 
 // serveH1 serves HTTP/1.1 requests on c until the workload closes it, an
@@ -41,7 +38,6 @@ func (h *Handler) serveH1(ctx context.Context, c *conn, dial l7proxy.Dialer) {
 	defer c.tls.Close()
 	up := newH1Upstream(h, c, dial)
 	c.upstream = up
-	c.stageResponses = true
 	defer up.CloseIdleConnections()
 	stop := context.AfterFunc(ctx, func() { c.tls.Close() })
 	defer stop()
@@ -80,13 +76,10 @@ func (h *Handler) serveH1(ctx context.Context, c *conn, dial l7proxy.Dialer) {
 		if !h.serveH1Request(ctx, c, w, r) {
 			return
 		}
+		// The response's record goes to the sink with the next request's
+		// decision (recordResponse), which waits until both are durable
+		// and fails if they could not be: nothing unrecorded passes.
 		err = w.finish()
-		// The response is out: its recording goes to the sink with the
-		// next request's decision, in the same write, or after
-		// responseRecordDelay if no request comes first. That decision
-		// waits until both are durable, and fails if they could not be
-		// (nothing unrecorded passes).
-		c.sess.SendWithin(responseRecordDelay)
 		if err != nil || w.closeAfter {
 			return
 		}

@@ -68,9 +68,6 @@ type conn struct {
 	upstream roundTripper // keep-alive connection(s) to the original destination
 	opened   time.Time
 	done     chan struct{} // closed when the HTTP server is done with it
-	// stageResponses: responses are staged and the server flushes them
-	// (HTTP/1.1), rather than posted.
-	stageResponses bool
 
 	exchanges atomic.Uint32
 	fromCli   atomic.Int64

@@ -371,15 +371,15 @@ func (x *exchange) respond(ctx context.Context, w http.ResponseWriter, resp *htt
 }
 
 // recordResponse records the response once it is on its way to the
-// workload: staged on an HTTP/1.1 connection, whose server sends it to
-// the sink after the response's bytes are out (serveH1), posted on
-// HTTP/2. Either way the session's next event waits until it is durable.
+// workload. It is staged, and goes to the sink with the connection's next
+// decision (on HTTP/2, any stream's), in the same write, or within
+// record.SendDelay if none comes. Either way the session's next event
+// waits until it is durable.
 func (x *exchange) recordResponse(r *interlockv1.HTTPResponse) {
-	if x.c.stageResponses {
-		_ = x.c.sess.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpResponse{HttpResponse: r}})
-		return
+	if err := x.c.sess.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_HttpResponse{HttpResponse: r}}); err != nil {
+		return // the session failed: its next event and its close say so
 	}
-	_ = x.c.sess.Response(r)
+	x.c.sess.SendWithin(record.SendDelay)
 }
 
 // refuse records and answers a request refused before policy (no or bad

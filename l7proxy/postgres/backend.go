@@ -582,15 +582,16 @@ func (s *session) finishResult(ctx context.Context, b *backendState, e *expect, 
 	} else {
 		res.ProxyLatency = durationpb.New(time.Since(e.q.start))
 	}
-	// The result goes to the sink in the background while the next
-	// message is relayed: its rows are out already, and the session's next
-	// decision waits until it is durable, and fails if it could not be
-	// (nothing unrecorded passes). A session whose recording failed before
-	// ends here.
-	if err := s.sess.Post(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_PgResult{PgResult: res}}); err != nil {
+	// The result goes to the sink with the session's next decision, in
+	// one write, or within record.SendDelay if none comes: its rows are
+	// out already, and that decision waits until it is durable, and fails
+	// if it could not be (nothing unrecorded passes). A session whose
+	// recording failed before ends here.
+	if err := s.sess.Stage(&interlockv1.SessionEvent{Event: &interlockv1.SessionEvent_PgResult{PgResult: res}}); err != nil {
 		s.h.log.Error("record result", "err", err)
 		_ = s.up.Close()
 	}
+	s.sess.SendWithin(record.SendDelay)
 	*r = result{idx: idx + 1, fields: r.fields}
 	if e.kind == expSimple {
 		r.fields = nil

@@ -167,6 +167,12 @@ func (s *Session) Send() {
 	s.mu.Unlock()
 }
 
+// SendDelay is how long the proxies let a record of what the workload
+// already has (a response, a statement's result) wait for the session's
+// next decision to carry it to the sink (see SendWithin): a session that
+// goes quiet has it durable this long after it left.
+const SendDelay = 5 * time.Millisecond
+
 // SendWithin hands the events staged so far to the sink with the
 // session's next Emit or Close, in one Append with it, or in the
 // background once d has passed without one, whichever comes first. A
