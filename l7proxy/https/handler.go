@@ -45,6 +45,13 @@ type Handler struct {
 	hdrTimeout time.Duration // tests: headerTimeout instead of its default
 }
 
+// maxStreams is the number of requests an HTTP/2 workload connection may
+// have in flight. Each has an upstream connection of its own (h1Pool), so
+// this bounds what one workload connection costs Azure and the node;
+// clients open another connection when they want more (Go's Transport
+// and the Azure SDK do).
+const maxStreams = 32
+
 // copyBufSize is the size of the buffers unmasked bodies are copied with.
 const copyBufSize = 32 << 10
 
@@ -129,6 +136,7 @@ func New(cfg Config) (*Handler, error) {
 	// others.
 	h.srv.Protocols = new(http.Protocols)
 	h.srv.Protocols.SetHTTP2(true)
+	h.srv.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: maxStreams}
 	// The server sets up its copy (NextProtos): the caller's config may be
 	// shared with other handlers.
 	h.srv.TLSConfig = cfg.ServerTLS.Clone()

@@ -33,6 +33,7 @@ import (
 	"github.com/interlockhq/interlock/test/azurefake"
 	"github.com/interlockhq/interlock/test/testca"
 	"github.com/interlockhq/interlock/test/testenv"
+	"golang.org/x/net/http2"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -585,5 +586,45 @@ func TestRecordingFailureRefuses(t *testing.T) {
 				t.Errorf("azurefake saw %d requests after the recording failed", n)
 			}
 		})
+	}
+}
+
+// TestHTTP2StreamLimit: an HTTP/2 workload connection is told it may have
+// maxStreams requests in flight, each of which has an upstream connection
+// of its own.
+func TestHTTP2StreamLimit(t *testing.T) {
+	fx := newFixture(t, "passthrough")
+	c, err := tls.Dial("tcp", fx.proxy.Addr().String(), &tls.Config{
+		ServerName: "management.azure.com", RootCAs: fx.nodeCA.Pool(), NextProtos: []string{"h2"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if p := c.ConnectionState().NegotiatedProtocol; p != "h2" {
+		t.Fatalf("negotiated %q, want h2", p)
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
+		t.Fatal(err)
+	}
+	fr := http2.NewFramer(c, c)
+	if err := fr.WriteSettings(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("reading the server's SETTINGS: %v", err)
+		}
+		sf, ok := f.(*http2.SettingsFrame)
+		if !ok || sf.IsAck() {
+			continue
+		}
+		v, ok := sf.Value(http2.SettingMaxConcurrentStreams)
+		if !ok || v != maxStreams {
+			t.Fatalf("SETTINGS_MAX_CONCURRENT_STREAMS = %d (sent: %v), want %d", v, ok, maxStreams)
+		}
+		return
 	}
 }
